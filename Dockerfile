@@ -1,0 +1,17 @@
+# One image for the API, the worker and the migration job (docker-compose.yml picks the command).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md alembic.ini ./
+COPY config config
+COPY domain domain
+COPY workflows workflows
+COPY activities activities
+COPY workers workers
+COPY api api
+COPY db db
+COPY devtools devtools
+COPY catalogs catalogs
+COPY email_templates email_templates
+RUN pip install --no-cache-dir .
+USER nobody
+CMD ["python", "-m", "workers.main"]

@@ -1,0 +1,38 @@
+# ContestFlow: `make run` starts the embedded stack, `make test` runs the whole suite (SQLite and PostgreSQL).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test test-sqlite test-postgres lint migrate clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install ContestFlow with its tools
+
+run: install ## Start Temporal dev server, SMTP sink, migrations, worker and API; Ctrl-C stops all
+	$(BIN)/python -m devtools.stack
+
+test: test-sqlite test-postgres ## The whole suite, against SQLite and against PostgreSQL
+
+test-sqlite: install
+	CONTESTFLOW_TEST_DATABASE=sqlite $(BIN)/pytest
+
+test-postgres: install
+	CONTESTFLOW_TEST_DATABASE=$(TEST_POSTGRES_URL) $(BIN)/pytest
+
+lint: install ## ruff and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+migrate: install ## Bring the configured database to the newest schema
+	$(BIN)/python -m db.migrate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

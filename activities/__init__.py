@@ -1,0 +1,1 @@
+"""Side effects the workflows ask for: database writes, mail, fan-out to other workflows."""

@@ -1,0 +1,64 @@
+"""Plain data passed between workflows and activities (no I/O imports, so workflows can use it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.calendar import StageWindow
+
+
+@dataclass(frozen=True)
+class MailRequest:
+    """One mail to one recipient for one milestone of one workflow; (workflow_id, milestone, recipient) is unique."""
+
+    workflow_id: str
+    milestone: str
+    recipient: str
+    template: str
+    context: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def idempotency_key(self) -> str:
+        """The business key that makes the mail go out once."""
+        return f"{self.workflow_id}/{self.milestone}/{self.recipient.lower()}"
+
+
+@dataclass(frozen=True)
+class MailReceipt:
+    """What became of a mail request."""
+
+    message_id: str
+    status: str
+    newly_sent: bool
+
+
+@dataclass(frozen=True)
+class ProjectEventRecord:
+    """One entry of a project's durable log; (project_id, seq) makes the write idempotent."""
+
+    project_id: str
+    seq: int
+    kind: str
+    stage: str
+    occurred_at: datetime
+    decision: str | None = None
+    actor: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CalendarBroadcast:
+    """A new calendar revision for every running project of a competition."""
+
+    competition_code: str
+    revision: int
+    windows: list[StageWindow]
+
+
+@dataclass(frozen=True)
+class BroadcastResult:
+    """How many project workflows received a calendar revision."""
+
+    signalled: int
+    failed: int

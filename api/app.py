@@ -1,0 +1,50 @@
+"""The FastAPI application: lifespan wiring of database and Temporal, routers, error handlers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from activities.smtp import SmtpConfig, SmtpSender
+from api.errors import install_error_handlers
+from api.routes import competitions, health, projects
+from config import Settings, get_settings
+from db.session import make_engine, make_sessionmaker
+
+
+def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
+    """An app bound to the given settings; it connects to Temporal at start unless handed a client."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.effective_database_url)
+        app.state.settings = settings
+        app.state.sessions = make_sessionmaker(engine)
+        app.state.temporal = temporal or await Client.connect(
+            settings.temporal_address, namespace=settings.temporal_namespace
+        )
+        app.state.smtp = SmtpSender(
+            SmtpConfig(settings.smtp_host, settings.smtp_port, timeout=3.0, use_tls=settings.smtp_tls)
+        )
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="ContestFlow",
+        version="0.1.0",
+        lifespan=lifespan,
+        description="Runs multi-stage public innovation competitions on Temporal. "
+        "Errors are JSON: `{error: {code, message_zh, message_en}}`.",
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(competitions.router)
+    app.include_router(projects.router)
+    return app
+
+
+app = create_app()

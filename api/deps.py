@@ -1,0 +1,35 @@
+"""FastAPI dependencies: settings, database sessions and the Temporal client, from the app's state."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from config import Settings
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """The app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request."""
+    async with request.app.state.sessions() as session:
+        yield session
+
+
+def get_temporal(request: Request) -> Client:
+    """The app's Temporal client."""
+    client: Client = request.app.state.temporal
+    return client
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]

@@ -1,0 +1,81 @@
+"""Every error the API returns: JSON with a stable code and a message in Chinese and English."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("contestflow.api")
+
+
+class ApiError(Exception):
+    """An error with its HTTP status, stable code and bilingual message."""
+
+    def __init__(self, status: int, code: str, zh: str, en: str, **extra: Any) -> None:
+        super().__init__(en)
+        self.status, self.code, self.zh, self.en, self.extra = status, code, zh, en, extra
+
+
+# Workflow rejection codes and the HTTP status each one answers with (conflicts with state → 409).
+REJECTION_STATUS: dict[str, int] = {
+    "wrong_stage": 409,
+    "project_closed": 409,
+    "already_decided": 409,
+    "stage_not_open": 409,
+    "unknown_decision": 422,
+    "decision_not_allowed": 422,
+    "reason_required": 422,
+    "actor_required": 422,
+    "unknown_stage": 422,
+    "invalid_calendar": 422,
+}
+
+
+def error_body(code: str, zh: str, en: str, **extra: Any) -> dict[str, Any]:
+    """The JSON shape of every error."""
+    return {"error": {"code": code, "message_zh": zh, "message_en": en, **extra}}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Make every failure, expected or not, answer in the same JSON shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.zh, exc.en, **exc.extra), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [{"location": list(e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()]
+        return JSONResponse(
+            error_body(
+                "invalid_request",
+                "请求内容不符合要求，请检查标出的字段",
+                "the request is invalid; see the listed fields",
+                details=details,
+            ),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            return JSONResponse(error_body("not_found", "没有这个地址", "no such path"), status_code=404)
+        if exc.status_code == 405:
+            return JSONResponse(
+                error_body("method_not_allowed", "该地址不支持此方法", "this path does not take that method"),
+                status_code=405,
+            )
+        return JSONResponse(error_body("http_error", "请求失败", str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(
+            error_body("internal_error", "服务器内部错误，请稍后重试", "internal error; please try again later"),
+            status_code=500,
+        )

@@ -1,0 +1,197 @@
+"""Request and response bodies of the HTTP API, with the limits every text field has."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+
+from domain.identifiers import is_valid_credit_code
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class Strict(BaseModel):
+    """Bodies refuse unknown fields."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class RehearsalOptions(Strict):
+    """Compress the catalog's calendar to start now and last `season_minutes`."""
+
+    season_minutes: float = Field(20, gt=0, le=60 * 24 * 30)
+
+
+class CompetitionCreate(Strict):
+    """A competition from a bundled catalog (by name) or from catalog text (YAML or JSON)."""
+
+    catalog: Annotated[str, StringConstraints(max_length=100)] | None = Field(
+        None, description="Name of a bundled catalog, e.g. 'liaoning-2025'"
+    )
+    catalog_text: Annotated[str, StringConstraints(max_length=2_000_000)] | None = Field(
+        None, description="A whole catalog file's text"
+    )
+    code: Code | None = Field(None, description="Override the catalog's code (e.g. for a rehearsal copy)")
+    rehearsal: RehearsalOptions | None = None
+
+
+class StageWindowOut(BaseModel):
+    """One stage's window, in UTC and in the competition's local time."""
+
+    stage: str
+    name_zh: str
+    name_en: str
+    opens_at: datetime
+    closes_at: datetime
+    opens_local: str
+    closes_local: str
+
+
+class CompetitionOut(BaseModel):
+    """A competition as created."""
+
+    code: str
+    name: str
+    timezone: str
+    rehearsal: bool
+    tracks: int
+    problems: int
+    calendar_revision: int
+    calendar: list[StageWindowOut]
+
+
+class UnitKind(StrEnum):
+    """Kinds of entrant unit the notice names."""
+
+    ENTERPRISE = "enterprise"
+    PUBLIC_INSTITUTION = "public_institution"
+    RESEARCH_INSTITUTE = "research_institute"
+    UNIVERSITY = "university"
+    GOVERNMENT_DEPARTMENT = "government_department"
+    OTHER = "other"
+
+
+class UnitIn(Strict):
+    """The lead unit (牵头参赛单位)."""
+
+    name: Title
+    credit_code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=18, max_length=18)]
+    kind: UnitKind
+    is_sme: bool = False
+
+    @field_validator("credit_code")
+    @classmethod
+    def _check_digit(cls, value: str) -> str:
+        if not is_valid_credit_code(value):
+            raise ValueError("not a valid unified social credit code (统一社会信用代码校验位不符)")
+        return value
+
+
+class RepresentativeIn(Strict):
+    """A team representative (参赛代表)."""
+
+    name: Name
+    email: EmailStr
+
+
+class TeamIn(Strict):
+    """The team that enters."""
+
+    name: Title
+    contact_name: Name
+    contact_email: EmailStr
+    lead_unit: UnitIn
+    representatives: list[RepresentativeIn] = Field(default_factory=list, max_length=20)
+
+
+class ProjectRegister(Strict):
+    """A registration: one team, one project, one problem."""
+
+    project_name: Title
+    problem_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    team: TeamIn
+
+
+class DecisionIn(Strict):
+    """An organiser's decision on the stage the project is in."""
+
+    stage: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    decision: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    actor: Name
+    reason: Reason = ""
+
+
+class DecisionOut(BaseModel):
+    """A decision as the workflow took it."""
+
+    stage: str
+    decision: str
+    effect: str
+    decided_at: datetime
+
+
+class DecisionRecordOut(BaseModel):
+    """One decision in a project's history."""
+
+    stage: str
+    decision: str
+    actor: str
+    reason: str
+    decided_at: datetime
+
+
+class ProjectEventOut(BaseModel):
+    """One entry of the project's durable log."""
+
+    seq: int
+    kind: str
+    stage: str
+    decision: str | None
+    actor: str | None
+    reason: str | None
+    occurred_at: datetime
+
+
+class ProjectOut(BaseModel):
+    """A project: what it is, where it stands, what happened to it."""
+
+    id: str
+    number: int
+    name: str
+    competition_code: str
+    team_name: str
+    track_code: str
+    problem_code: str
+    registered_at: datetime
+    stage: str
+    stage_name_zh: str
+    outcome: str | None
+    waiting_on: str | None
+    deadline: datetime | None
+    overdue: bool
+    calendar: list[StageWindowOut]
+    decisions: list[DecisionRecordOut]
+    log: list[ProjectEventOut]
+
+
+class StageMoveIn(Strict):
+    """Move one stage's window."""
+
+    opens_at: datetime
+    closes_at: datetime
+    shift_later: bool = Field(False, description="Move every later stage by as much as this stage's close moved")
+    actor: Name
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class HealthOut(BaseModel):
+    """Each part of the stack, up or down."""
+
+    status: str
+    components: dict[str, str]

@@ -1,0 +1,55 @@
+"""Turn Temporal client failures into ApiErrors: a rejected update keeps its code and bilingual message."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import REJECTION_STATUS, ApiError
+
+
+def _from_application_error(error: ApplicationError) -> ApiError:
+    details = error.details[0] if error.details and isinstance(error.details[0], dict) else {}
+    code = error.type or "rejected"
+    return ApiError(
+        REJECTION_STATUS.get(code, 409),
+        code,
+        str(details.get("zh", error.message)),
+        str(details.get("en", error.message)),
+    )
+
+
+@asynccontextmanager
+async def temporal_call(not_found: ApiError) -> AsyncIterator[None]:
+    """Run Temporal client calls; map rejections, missing workflows and outages to ApiErrors."""
+    try:
+        yield
+    except WorkflowUpdateFailedError as exc:
+        cause: BaseException | None = exc.cause
+        while cause is not None and not isinstance(cause, ApplicationError):
+            cause = cause.__cause__
+        if isinstance(cause, ApplicationError):
+            raise _from_application_error(cause) from exc
+        raise ApiError(409, "update_failed", "决定未被接受", f"the decision was not accepted: {exc}") from exc
+    except WorkflowQueryFailedError as exc:
+        raise ApiError(
+            503,
+            "workflow_unreadable",
+            "暂时无法读取项目状态，请稍后重试",
+            f"the project's state cannot be read right now: {exc}",
+        ) from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise not_found from exc
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise ApiError(
+                503,
+                "temporal_unavailable",
+                "工作流服务暂不可用，请稍后重试",
+                "the workflow service is unavailable; please try again shortly",
+            ) from exc
+        raise

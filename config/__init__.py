@@ -1,0 +1,59 @@
+"""Settings from the environment and `.env`; the defaults give the embedded stack on loopback."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every knob ContestFlow reads, each settable as CONTESTFLOW_<NAME>."""
+
+    model_config = SettingsConfigDict(env_prefix="CONTESTFLOW_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".data"), description="Folder for the embedded stack's state")
+    database_url: str = Field("", description="SQLAlchemy async URL; empty means SQLite in data_dir")
+
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "contestflow"
+    temporal_ui_port: int = 8233
+    temporal_ui_url: str = ""
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_tls: bool = Field(False, description="Implicit TLS (SMTPS) from the first byte")
+    smtp_starttls: bool = Field(False, description="Upgrade with STARTTLS after connecting")
+    smtp_timeout_seconds: float = 10.0
+    mail_sender: str = "ContestFlow 大赛组委会 <noreply@contestflow.localhost>"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'contestflow.db').resolve()}"
+
+    @property
+    def effective_temporal_ui_url(self) -> str:
+        """Where organisers open the Temporal Web UI."""
+        return self.temporal_ui_url or f"http://127.0.0.1:{self.temporal_ui_port}"
+
+    @property
+    def mail_store_dir(self) -> Path:
+        """Where the embedded SMTP sink keeps every message it receives."""
+        return self.data_dir / "mail"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()  # type: ignore[call-arg]  # every field has a default; mypy cannot see it

@@ -1,0 +1,1 @@
+"""The application database: SQLAlchemy models, async sessions, Alembic migrations."""

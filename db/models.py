@@ -1,0 +1,157 @@
+"""SQLAlchemy models of competitions, the catalog, registrations, the project event log and the mail outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Now, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with timezone-aware datetimes everywhere."""
+
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Competition(Base):
+    """One sub-competition, created from a catalog file."""
+
+    __tablename__ = "competitions"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64))
+    rehearsal: Mapped[bool] = mapped_column(default=False)
+    catalog: Mapped[dict[str, Any]] = mapped_column(JSON)
+    calendar: Mapped[list[Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Track(Base):
+    """A track of one competition."""
+
+    __tablename__ = "tracks"
+    __table_args__ = (UniqueConstraint("competition_code", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    competition_code: Mapped[str] = mapped_column(ForeignKey("competitions.code", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(100))
+    guiding_units: Mapped[list[Any]] = mapped_column(JSON)
+
+
+class Problem(Base):
+    """A problem of one track."""
+
+    __tablename__ = "problems"
+    __table_args__ = (UniqueConstraint("competition_code", "code"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    competition_code: Mapped[str] = mapped_column(ForeignKey("competitions.code", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(64))
+    track_code: Mapped[str] = mapped_column(String(64))
+    group_code: Mapped[str | None] = mapped_column(String(64))
+    number: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Unit(Base):
+    """A legal entity that enters (lead or partner unit), keyed by its unified social credit code."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    is_sme: Mapped[bool] = mapped_column(default=False)
+
+
+class Team(Base):
+    """A team of one lead unit in one competition; it submits exactly one project."""
+
+    __tablename__ = "teams"
+    __table_args__ = (UniqueConstraint("competition_code", "name"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    competition_code: Mapped[str] = mapped_column(ForeignKey("competitions.code", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    lead_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
+    contact_name: Mapped[str] = mapped_column(String(100))
+    contact_email: Mapped[str] = mapped_column(String(254))
+
+
+class Representative(Base):
+    """A person who represents one team (at most five per team)."""
+
+    __tablename__ = "representatives"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(254))
+
+
+class Project(Base):
+    """A registered project; its id is also its workflow id."""
+
+    __tablename__ = "projects"
+    __table_args__ = (UniqueConstraint("competition_code", "number"), UniqueConstraint("team_id"))
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    competition_code: Mapped[str] = mapped_column(ForeignKey("competitions.code", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    name: Mapped[str] = mapped_column(String(200))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    track_code: Mapped[str] = mapped_column(String(64))
+    problem_code: Mapped[str] = mapped_column(String(64))
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProjectEvent(Base):
+    """One entry of a project's durable log (stage entered, decision taken, outcome), written by its workflow."""
+
+    __tablename__ = "project_events"
+    __table_args__ = (UniqueConstraint("project_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(String(100), index=True)
+    seq: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    stage: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(32))
+    actor: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str | None] = mapped_column(Text)
+    occurred_at: Mapped[datetime]
+
+
+class Mail(Base):
+    """The outbox: one row per (workflow, milestone, recipient), so each mail goes out exactly once."""
+
+    __tablename__ = "mails"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
+    workflow_id: Mapped[str] = mapped_column(String(100), index=True)
+    milestone: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    message_id: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

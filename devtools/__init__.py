@@ -1,0 +1,1 @@
+"""The embedded stack for development and tests: Temporal binaries, an SMTP sink, the launcher."""

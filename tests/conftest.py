@@ -1,0 +1,124 @@
+"""Shared fixtures: a migrated database (SQLite or PostgreSQL), a real SMTP sink, real Temporal servers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.testing import WorkflowEnvironment
+
+from config import Settings
+from db.migrate import upgrade_to_head_async
+from db.session import make_engine, make_sessionmaker
+from devtools.binaries import temporal_cli, temporal_test_server
+from devtools.mail_sink import MailSink
+from workflows.search_attributes import ALL_KEYS
+
+TEST_DATABASE = os.environ.get("CONTESTFLOW_TEST_DATABASE", "sqlite")
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+async def database_url(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A fresh, migrated database for this run: a SQLite file, or a new database on the given PostgreSQL."""
+    if TEST_DATABASE == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'contestflow.db'}"
+        await upgrade_to_head_async(url)
+        yield url
+        return
+    server = make_url(TEST_DATABASE)
+    name = f"contestflow_test_{uuid.uuid4().hex[:12]}"
+    dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        await upgrade_to_head_async(url)
+        yield url
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The test database's engine."""
+    engine = make_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the test database."""
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture(scope="session")
+def mail_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
+    """A real SMTP server on loopback storing every message as a file."""
+    with MailSink(tmp_path_factory.mktemp("mail"), port=free_port()) as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def settings_factory(database_url: str, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Settings for the test stack, with overrides per test."""
+    data_dir = tmp_path_factory.mktemp("data")
+
+    def make(**overrides: object) -> Settings:
+        values: dict[str, object] = {
+            "data_dir": data_dir,
+            "database_url": database_url,
+            "smtp_port": mail_sink.port,
+            "temporal_task_queue": f"test-{uuid.uuid4().hex[:8]}",
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[arg-type,call-arg]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+async def time_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server, with the project's search attributes registered."""
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=str(temporal_test_server()))
+    await env.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=env.client.namespace,
+            search_attributes={
+                k.name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{k.indexed_value_type.name}") for k in ALL_KEYS
+            },
+        )
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WorkflowEnvironment]:
+    """The real dev server (`temporal server start-dev`) with the search attributes, state in a temp file."""
+    db_file: Path = tmp_path_factory.mktemp("temporal") / "temporal.db"
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=str(temporal_cli()),
+        search_attributes=ALL_KEYS,
+        ui=False,
+        dev_server_database_filename=str(db_file),
+    )
+    yield env
+    await env.shutdown()

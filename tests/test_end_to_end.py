@@ -1,0 +1,295 @@
+"""End to end on the dev server: real API, worker, database and SMTP sink, from registration to the UI search."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from config import Settings
+from devtools.binaries import temporal_cli
+from devtools.mail_sink import MailSink, read_store
+from domain.identifiers import credit_code_check_char
+from tests.helpers import keep_history
+from workers.main import build_worker
+from workflows.competition import competition_workflow_id
+
+
+@pytest.fixture(scope="module")
+async def api(
+    dev_env: WorkflowEnvironment, settings_factory: Callable[..., Settings]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The real app (lifespan included) over ASGI, with a real worker polling the dev server."""
+    settings = settings_factory()
+    async with build_worker(dev_env.client, settings):
+        app = create_app(settings, temporal=dev_env.client)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://contestflow.test") as client:
+                yield client
+
+
+def credit_code(seed: str) -> str:
+    """A valid unified social credit code derived from a seed."""
+    body = "91210100MA" + "".join(c for c in seed.upper() if c in "0123456789ABCDEFGHJKLMNPQRTUWXY")[:7].ljust(7, "0")
+    return body + credit_code_check_char(body)
+
+
+def registration(email: str, team: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """A valid registration body."""
+    body: dict[str, Any] = {
+        "project_name": "城市生命线数字孪生平台",
+        "problem_code": "city_governance-07",
+        "team": {
+            "name": team or f"团队{uuid.uuid4().hex[:6]}",
+            "contact_name": "王伟",
+            "contact_email": email,
+            "lead_unit": {
+                "name": "沈阳某科技有限公司",
+                "credit_code": credit_code(uuid.uuid4().hex),
+                "kind": "enterprise",
+                "is_sme": True,
+            },
+            "representatives": [{"name": "王伟", "email": email}],
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+async def rehearsal(api: httpx.AsyncClient, minutes: float = 60) -> str:
+    """A rehearsal copy of the Liaoning competition starting now."""
+    code = f"ln-e2e-{uuid.uuid4().hex[:6]}"
+    response = await api.post(
+        "/competitions",
+        json={"catalog": "liaoning-2025", "code": code, "rehearsal": {"season_minutes": minutes}},
+    )
+    assert response.status_code == 201, response.text
+    return code
+
+
+async def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
+    """Retry an async check until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.25)
+
+
+def cli_list(env: WorkflowEnvironment, query: str) -> list[str]:
+    """Workflow ids that `temporal workflow list --query` finds, as an organiser would list them."""
+    address = env.client.service_client.config.target_host
+    out = subprocess.run(
+        [str(temporal_cli()), "workflow", "list", "--address", address, "--query", query, "--output", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    return [row["execution"]["workflowId"] for row in json.loads(out or "[]")]
+
+
+async def test_registration_starts_a_findable_workflow_and_mails_the_team(
+    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, mail_sink: MailSink
+) -> None:
+    code = await rehearsal(api)
+    email = f"{uuid.uuid4().hex[:8]}@example.com"
+    response = await api.post(f"/competitions/{code}/projects", json=registration(email))
+    assert response.status_code == 201, response.text
+    project = response.json()
+    assert project["id"] == f"{code}-P00001" and project["stage"] == "registration"
+    assert project["track_code"] == "city_governance"
+
+    query = f'ContestStage="registration" AND ContestCompetition="{code}"'
+    found = await eventually(lambda: asyncio.to_thread(cli_list, dev_env, query))
+    assert found == [project["id"]]
+
+    def delivered() -> list[Any]:
+        return [m for m in read_store(mail_sink.store) if m["X-Envelope-To"] == email]
+
+    mails = await eventually(lambda: asyncio.to_thread(delivered))
+    assert len(mails) == 1
+    assert "报名已收到" in str(mails[0]["Subject"]) and project["id"] in str(mails[0]["Subject"])
+    text = mails[0].get_body(preferencelist=("plain",)).get_content()
+    assert "城市生命线数字孪生平台" in text and "Dear 王伟" in text
+
+    status = await eventually(lambda: _read_when(api, project["id"], lambda p: p["waiting_on"] == "team"))
+    assert status["deadline"] == status["calendar"][0]["closes_at"]
+    assert [e["kind"] for e in status["log"]] == ["stage_entered"]
+
+    health = await api.get("/health")
+    assert health.status_code == 200 and health.json()["components"] == {
+        "database": "up",
+        "temporal": "up",
+        "smtp": "up",
+    }
+
+
+async def _read_when(api: httpx.AsyncClient, project_id: str, predicate: Callable[[dict[str, Any]], bool]) -> Any:
+    response = await api.get(f"/projects/{project_id}")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return body if predicate(body) else None
+
+
+async def test_moving_a_deadline_moves_every_projects_timer(
+    api: httpx.AsyncClient, dev_env: WorkflowEnvironment
+) -> None:
+    code = await rehearsal(api)
+    ids = []
+    for _ in range(3):
+        response = await api.post(f"/competitions/{code}/projects", json=registration("team@example.com"))
+        assert response.status_code == 201, response.text
+        ids.append(response.json()["id"])
+    before = (await api.get(f"/competitions/{code}")).json()
+    query = f'ContestCompetition="{code}" AND WorkflowType="ProjectWorkflow"'
+    await eventually(lambda: asyncio.to_thread(lambda: len(cli_list(dev_env, query)) == 3))
+
+    opens = before["calendar"][0]["opens_at"]
+    closes = (datetime.now(UTC) + timedelta(seconds=3)).isoformat()
+    moved = await api.put(
+        f"/competitions/{code}/stages/registration",
+        json={
+            "opens_at": opens,
+            "closes_at": closes,
+            "shift_later": True,
+            "actor": "组委会办公室",
+            "reason": "提前截止报名（演练）",
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["calendar_revision"] == 1
+    for project_id in ids:
+
+        async def advanced(pid: str = project_id) -> Any:
+            return await _read_when(api, pid, lambda p: p["stage"] == "first_round_review")
+
+        status = await eventually(advanced)
+        assert status["waiting_on"] == "judges"
+    query = f'ContestStage="first_round_review" AND ContestCompetition="{code}"'
+    assert sorted(await eventually(lambda: asyncio.to_thread(cli_list, dev_env, query))) == sorted(ids)
+
+    decided = await api.post(
+        f"/projects/{ids[0]}/decisions",
+        json={
+            "stage": "first_round_review",
+            "decision": "reject",
+            "actor": "组委会办公室",
+            "reason": "未进入前84名",
+        },
+        headers={"Idempotency-Key": "once"},
+    )
+    repeated = await api.post(
+        f"/projects/{ids[0]}/decisions",
+        json={
+            "stage": "first_round_review",
+            "decision": "reject",
+            "actor": "组委会办公室",
+            "reason": "未进入前84名",
+        },
+        headers={"Idempotency-Key": "once"},
+    )
+    assert decided.status_code == repeated.status_code == 200 and decided.json() == repeated.json()
+    final = await eventually(lambda: _read_when(api, ids[0], lambda p: p["outcome"] == "not_advanced"))
+    assert [d["decision"] for d in final["decisions"]] == ["reject"]
+    assert [e["kind"] for e in final["log"]][-2:] == ["decision", "outcome"]
+    await keep_history(dev_env.client.get_workflow_handle(competition_workflow_id(code)), "competition_moved")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "status", "code"),
+    [
+        (lambda b: b["team"]["lead_unit"].update(credit_code="91210100MA0Q123450"), 422, "invalid_request"),
+        (lambda b: b.update(problem_code="city_governance-99"), 422, "unknown_problem"),
+        (
+            lambda b: b["team"].update(
+                representatives=[{"name": f"代表{i}", "email": f"r{i}@example.com"} for i in range(6)]
+            ),
+            422,
+            "too_many_representatives",
+        ),
+        (lambda b: b["team"].update(contact_email="not-an-email"), 422, "invalid_request"),
+        (lambda b: b.update(project_name="x" * 201), 422, "invalid_request"),
+        (lambda b: b.update(fee=100), 422, "invalid_request"),
+    ],
+)
+async def test_bad_registrations_get_clear_errors(
+    api: httpx.AsyncClient, mutate: Callable[[dict[str, Any]], None], status: int, code: str
+) -> None:
+    competition = await rehearsal(api)
+    body = registration("team@example.com")
+    mutate(body)
+    response = await api.post(f"/competitions/{competition}/projects", json=body)
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert error["code"] == code and error["message_zh"] and error["message_en"]
+
+
+async def test_conflicts_and_unknowns_answer_4xx(api: httpx.AsyncClient) -> None:
+    code = await rehearsal(api)
+    body = registration("team@example.com", team="重名团队")
+    assert (await api.post(f"/competitions/{code}/projects", json=body)).status_code == 201
+    again = await api.post(f"/competitions/{code}/projects", json=registration("b@example.com", team="重名团队"))
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "team_exists")
+    missing = await api.post("/competitions/nope/projects", json=body)
+    assert (missing.status_code, missing.json()["error"]["code"]) == (404, "competition_not_found")
+    assert (await api.get("/projects/nope-P00001")).json()["error"]["code"] == "project_not_found"
+    wrong = await api.post(
+        f"/projects/{code}-P00001/decisions",
+        json={"stage": "final_review", "decision": "advance", "actor": "组委会"},
+    )
+    assert wrong.status_code == 409
+    assert wrong.json()["error"]["code"] == "wrong_stage" and "registration" in wrong.json()["error"]["message_en"]
+    duplicate = await api.post("/competitions", json={"catalog": "liaoning-2025", "code": code})
+    assert (duplicate.status_code, duplicate.json()["error"]["code"]) == (409, "competition_exists")
+    bad = await api.post("/competitions", json={"catalog_text": "code: x\nname: y", "code": "bad-one"})
+    assert (bad.status_code, bad.json()["error"]["code"]) == (422, "invalid_catalog")
+    bad_move = await api.put(
+        f"/competitions/{code}/stages/registration",
+        json={
+            "opens_at": "2025-07-01T00:00:00+08:00",
+            "closes_at": "2025-06-01T00:00:00+08:00",
+            "actor": "组委会",
+            "reason": "测试",
+        },
+    )
+    assert (bad_move.status_code, bad_move.json()["error"]["code"]) == (422, "invalid_calendar")
+
+
+async def test_another_sub_competition_is_created_from_its_file(api: httpx.AsyncClient) -> None:
+    text = (Path(__file__).parent / "data" / "example-2026.yaml").read_text(encoding="utf-8")
+    code = f"zz-{uuid.uuid4().hex[:6]}"
+    created = await api.post("/competitions", json={"catalog_text": text, "code": code, "rehearsal": {}})
+    assert created.status_code == 201, created.text
+    body = created.json()
+    assert (body["tracks"], body["problems"], body["timezone"]) == (2, 3, "Asia/Urumqi")
+    registered = await api.post(
+        f"/competitions/{code}/projects", json=registration("zz@example.com", problem_code="governance-01")
+    )
+    assert registered.status_code == 201, registered.text
+    assert registered.json()["track_code"] == "governance"
+
+
+async def test_registration_outside_the_window_is_refused(api: httpx.AsyncClient) -> None:
+    """The real 2025 calendar: registration closed on 2025-07-18 24:00 Beijing time."""
+    code = f"ln-2025-{uuid.uuid4().hex[:6]}"
+    created = await api.post("/competitions", json={"catalog": "liaoning-2025", "code": code})
+    assert created.status_code == 201, created.text
+    assert created.json()["calendar"][0]["closes_local"] == "2025-07-18 24:00"
+    response = await api.post(f"/competitions/{code}/projects", json=registration("late@example.com"))
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] == "registration_closed"

@@ -1,0 +1,202 @@
+"""ProjectWorkflow on the time-skipping server with the real calendar: every stage, every terminal state."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities.contracts import CalendarBroadcast
+from config import Settings
+from db.models import Mail, ProjectEvent
+from devtools.mail_sink import MailSink, read_store
+from domain.calendar import move_window, window_of
+from domain.stages import STAGE_ORDER, Stage
+from tests.helpers import (
+    in_stage,
+    keep_history,
+    liaoning_calendar_from,
+    project_start,
+    skip_to,
+    start_project,
+    wait_for,
+)
+from workers.main import build_worker
+from workflows.contracts import DecisionRequest
+from workflows.project import ProjectWorkflow
+
+
+@pytest.fixture(scope="module")
+async def worker(time_env: WorkflowEnvironment, settings_factory: Callable[..., Settings]) -> AsyncIterator[Worker]:
+    """A real worker (real activities, database and SMTP sink) on the time-skipping server."""
+    settings = settings_factory()
+    worker = build_worker(time_env.client, settings)
+    async with worker:
+        yield worker
+
+
+def new_id() -> str:
+    return f"ln-test-P{uuid.uuid4().hex[:8]}"
+
+
+async def rejection_code(call: object) -> str:
+    """The stable code a rejected update carries."""
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await call  # type: ignore[misc]
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.details and {"zh", "en"} <= set(cause.details[0])
+    return str(cause.type)
+
+
+async def test_a_project_walks_every_stage_to_completion(
+    time_env: WorkflowEnvironment,
+    worker: Worker,
+    sessions: async_sessionmaker[AsyncSession],
+    mail_sink: MailSink,
+) -> None:
+    calendar = liaoning_calendar_from(await time_env.get_current_time())
+    start = project_start(new_id(), calendar, email=f"{uuid.uuid4().hex[:6]}@example.com")
+    handle = await start_project(time_env.client, worker.task_queue, start)
+    decide = ProjectWorkflow.decide
+
+    status = await wait_for(handle, in_stage(Stage.REGISTRATION, "team"))
+    assert status.deadline == window_of(calendar, Stage.REGISTRATION).closes_at
+
+    await skip_to(time_env, window_of(calendar, Stage.REGISTRATION).closes_at + timedelta(hours=1))
+    status = await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "judges"))
+    assert status.deadline == window_of(calendar, Stage.FIRST_ROUND_REVIEW).closes_at
+    await handle.execute_update(decide, DecisionRequest("first_round_review", "advance", "组委会办公室"))
+
+    await wait_for(handle, in_stage(Stage.TECHNICAL_VERIFICATION, "calendar"))
+    early = DecisionRequest("technical_verification", "advance", "组委会办公室")
+    assert await rejection_code(handle.execute_update(decide, early)) == "stage_not_open"
+    await skip_to(time_env, window_of(calendar, Stage.TECHNICAL_VERIFICATION).opens_at + timedelta(hours=1))
+    await wait_for(handle, in_stage(Stage.TECHNICAL_VERIFICATION, "verifiers"))
+    await handle.execute_update(decide, early)
+
+    await wait_for(handle, in_stage(Stage.FIRST_PUBLIC_NOTICE))
+    await skip_to(time_env, window_of(calendar, Stage.FINAL_REVIEW).opens_at + timedelta(hours=1))
+    await wait_for(handle, in_stage(Stage.FINAL_REVIEW, "judges"))
+    await handle.execute_update(decide, DecisionRequest("final_review", "advance", "专家评审委员会"))
+
+    result = await handle.result()
+    assert result.outcome == "completed" and result.final_stage == "ceremony"
+    assert [d.stage for d in result.decisions] == [
+        "first_round_review",
+        "technical_verification",
+        "final_review",
+    ]
+
+    async with sessions() as session:
+        log = (
+            await session.scalars(
+                select(ProjectEvent).where(ProjectEvent.project_id == start.project_id).order_by(ProjectEvent.seq)
+            )
+        ).all()
+        mails = (await session.scalars(select(Mail).where(Mail.workflow_id == start.project_id))).all()
+    entered = [e.stage for e in log if e.kind == "stage_entered"]
+    assert entered == [s.value for s in STAGE_ORDER]
+    assert [e.decision for e in log if e.kind == "decision"] == ["advance", "advance", "advance"]
+    assert log[-1].kind == "outcome" and log[-1].reason == "completed"
+    assert [(m.milestone, m.status, m.attempts) for m in mails] == [("registration_received", "sent", 1)]
+    delivered = [m for m in read_store(mail_sink.store) if m["X-Envelope-To"] == start.contact_email]
+    assert len(delivered) == 1 and start.project_id in str(delivered[0]["Subject"])
+    await keep_history(handle, "project_completed")
+
+
+async def test_rejected_in_first_round_after_it_went_overdue(time_env: WorkflowEnvironment, worker: Worker) -> None:
+    calendar = liaoning_calendar_from(await time_env.get_current_time())
+    handle = await start_project(time_env.client, worker.task_queue, project_start(new_id(), calendar))
+    await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).closes_at + timedelta(days=2))
+    status = await wait_for(handle, lambda s: s.stage == "first_round_review" and s.overdue)
+    assert status.waiting_on == "judges"
+    no_reason = DecisionRequest("first_round_review", "reject", "组委会办公室")
+    assert await rejection_code(handle.execute_update(ProjectWorkflow.decide, no_reason)) == "reason_required"
+    await handle.execute_update(ProjectWorkflow.decide, replace(no_reason, reason="评分未进入前84名"))
+    result = await handle.result()
+    assert (result.outcome, result.final_stage) == ("not_advanced", "first_round_review")
+    await keep_history(handle, "project_not_advanced_overdue")
+
+
+async def test_disqualified_when_an_objection_is_upheld_during_the_notice(
+    time_env: WorkflowEnvironment, worker: Worker
+) -> None:
+    calendar = liaoning_calendar_from(await time_env.get_current_time())
+    handle = await start_project(time_env.client, worker.task_queue, project_start(new_id(), calendar))
+    await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at + timedelta(hours=2))
+    await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "judges"))
+    await handle.execute_update(ProjectWorkflow.decide, DecisionRequest("first_round_review", "advance", "组委会"))
+    await skip_to(time_env, window_of(calendar, Stage.TECHNICAL_VERIFICATION).opens_at + timedelta(hours=2))
+    await wait_for(handle, in_stage(Stage.TECHNICAL_VERIFICATION, "verifiers"))
+    await handle.execute_update(ProjectWorkflow.decide, DecisionRequest("technical_verification", "advance", "验证组"))
+    await skip_to(time_env, window_of(calendar, Stage.FIRST_PUBLIC_NOTICE).opens_at + timedelta(days=3))
+    await wait_for(handle, in_stage(Stage.FIRST_PUBLIC_NOTICE, "public"))
+    advance = DecisionRequest("first_public_notice", "advance", "组委会")
+    assert await rejection_code(handle.execute_update(ProjectWorkflow.decide, advance)) == "decision_not_allowed"
+    await handle.execute_update(
+        ProjectWorkflow.decide,
+        DecisionRequest("first_public_notice", "disqualify", "组委会", "实名举报经核查属实：知识产权不属于参赛单位"),
+    )
+    result = await handle.result()
+    assert (result.outcome, result.final_stage) == ("disqualified", "first_public_notice")
+    await keep_history(handle, "project_disqualified_in_notice")
+
+
+async def test_withdrawn_during_registration(time_env: WorkflowEnvironment, worker: Worker) -> None:
+    calendar = liaoning_calendar_from(await time_env.get_current_time())
+    handle = await start_project(time_env.client, worker.task_queue, project_start(new_id(), calendar))
+    await wait_for(handle, in_stage(Stage.REGISTRATION, "team"))
+    wrong = DecisionRequest("final_review", "withdraw", "王伟", "团队解散")
+    assert await rejection_code(handle.execute_update(ProjectWorkflow.decide, wrong)) == "wrong_stage"
+    unknown = DecisionRequest("registration", "promote", "王伟", "")
+    assert await rejection_code(handle.execute_update(ProjectWorkflow.decide, unknown)) == "unknown_decision"
+    result = await handle.execute_update(ProjectWorkflow.decide, replace(wrong, stage="registration"))
+    assert result.effect == "withdrawn"
+    again = replace(wrong, stage="registration")
+    assert await rejection_code(handle.execute_update(ProjectWorkflow.decide, again)) in {
+        "already_decided",
+        "project_closed",
+    }
+    outcome = await handle.result()
+    assert (outcome.outcome, outcome.final_stage) == ("withdrawn", "registration")
+    await keep_history(handle, "project_withdrawn")
+
+
+async def test_an_extended_deadline_moves_the_timer(time_env: WorkflowEnvironment, worker: Worker) -> None:
+    calendar = liaoning_calendar_from(await time_env.get_current_time())
+    handle = await start_project(time_env.client, worker.task_queue, project_start(new_id(), calendar))
+    await wait_for(handle, in_stage(Stage.REGISTRATION, "team"))
+    registration = window_of(calendar, Stage.REGISTRATION)
+    extended = move_window(
+        calendar,
+        Stage.REGISTRATION,
+        registration.opens_at,
+        registration.closes_at + timedelta(days=5),
+        shift_later=True,
+    )
+    await handle.signal(ProjectWorkflow.apply_calendar, CalendarBroadcast("ln-test", 1, extended))
+    await wait_for(
+        handle,
+        lambda s: s.calendar_revision == 1 and s.deadline == window_of(extended, Stage.REGISTRATION).closes_at,
+    )
+    await handle.signal(ProjectWorkflow.apply_calendar, CalendarBroadcast("ln-test", 0, calendar))  # stale: ignored
+    await skip_to(time_env, registration.closes_at + timedelta(days=1))
+    status = await wait_for(handle, in_stage(Stage.REGISTRATION))
+    assert status.calendar_revision == 1
+    await skip_to(time_env, window_of(extended, Stage.REGISTRATION).closes_at + timedelta(hours=1))
+    await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "judges"))
+    await handle.execute_update(
+        ProjectWorkflow.decide, DecisionRequest("first_round_review", "withdraw", "王伟", "团队放弃")
+    )
+    assert (await handle.result()).outcome == "withdrawn"
+    await keep_history(handle, "project_calendar_moved")

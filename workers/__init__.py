@@ -1,0 +1,1 @@
+"""Process entry points that wire adapters, activities and workflows together; nothing imports these."""

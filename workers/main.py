@@ -1,0 +1,63 @@
+"""The worker: connects to Temporal and the database and runs every workflow and activity of ContestFlow."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.calendar import CalendarActivities
+from activities.mail import MailActivities
+from activities.records import RecordActivities
+from activities.rendering import MailRenderer
+from activities.smtp import SmtpConfig, SmtpSender
+from config import Settings, get_settings
+from db.session import make_engine, make_sessionmaker
+from workflows.competition import CompetitionWorkflow
+from workflows.project import ProjectWorkflow
+
+WORKFLOWS = [ProjectWorkflow, CompetitionWorkflow]
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    """The SMTP adapter's settings."""
+    return SmtpConfig(
+        settings.smtp_host,
+        settings.smtp_port,
+        settings.smtp_user,
+        settings.smtp_password,
+        settings.smtp_tls,
+        settings.smtp_starttls,
+        settings.smtp_timeout_seconds,
+    )
+
+
+def build_worker(client: Client, settings: Settings) -> Worker:
+    """A worker with every workflow and activity, its adapters built from the settings."""
+    sessions = make_sessionmaker(make_engine(settings.effective_database_url))
+    mail = MailActivities(sessions, SmtpSender(smtp_config(settings)), MailRenderer(), settings.mail_sender)
+    records = RecordActivities(sessions)
+    calendar = CalendarActivities(sessions, client)
+    return Worker(
+        client,
+        task_queue=settings.temporal_task_queue,
+        workflows=WORKFLOWS,
+        activities=[mail.send_mail, records.record_project_event, calendar.broadcast_calendar],
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    """Connect and poll until cancelled."""
+    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    worker = build_worker(client, settings)
+    logging.getLogger(__name__).info("worker polling task queue %s", settings.temporal_task_queue)
+    await worker.run()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    with suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(get_settings()))

@@ -1,0 +1,1 @@
+"""Temporal workflows: one per project, one per competition. Deterministic; no I/O here."""

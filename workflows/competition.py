@@ -1,0 +1,114 @@
+"""CompetitionWorkflow: owns a sub-competition's calendar and spreads every change to its projects."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.calendar import CalendarActivities
+    from activities.contracts import CalendarBroadcast
+    from domain.calendar import CalendarError, StageWindow, move_window
+    from domain.stages import STAGE_ORDER, Stage
+    from workflows import presentation
+    from workflows import search_attributes as sa
+    from workflows.contracts import CalendarView, CompetitionStart, StageMove
+    from workflows.errors import rejection
+    from workflows.project import ACTIVITY_RETRY
+
+
+def competition_workflow_id(code: str) -> str:
+    """The workflow id of a competition."""
+    return f"competition-{code}"
+
+
+@workflow.defn
+class CompetitionWorkflow:
+    """Holds the calendar for the whole season; moves to stages propagate to every running project."""
+
+    @workflow.init
+    def __init__(self, start: CompetitionStart) -> None:
+        self._start = start
+        self._calendar: list[StageWindow] = list(start.calendar)
+        self._revision = 0
+        self._moves: list[StageMove] = []
+
+    @workflow.run
+    async def run(self, start: CompetitionStart) -> CalendarView:
+        """Follow the season's current stage until the ceremony closes."""
+        while True:
+            now = workflow.now()
+            current = next((w for w in self._calendar if now < w.closes_at), None)
+            if current is None:
+                break
+            workflow.upsert_search_attributes(
+                [sa.COMPETITION.value_set(start.code), sa.DEADLINE.value_set(current.closes_at)]
+            )
+            workflow.set_current_details(self._details())
+            revision = self._revision
+            with suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda rev=revision: self._revision != rev,  # type: ignore[misc]
+                    timeout=current.closes_at - now,
+                    timeout_summary=f"{presentation.stage_label(current.stage)} closes "
+                    f"{presentation.display_time(current.closes_at, start.display_utc_offset_minutes)}",
+                )
+        workflow.upsert_search_attributes([sa.DEADLINE.value_unset()])
+        workflow.set_current_details("**赛季结束 Season over**")
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.calendar()
+
+    def _details(self) -> str:
+        """The calendar as a Markdown table."""
+        offset = self._start.display_utc_offset_minutes
+        rows = [
+            f"| {presentation.stage_label(w.stage)} | {presentation.display_time(w.opens_at, offset)} | "
+            f"{presentation.display_time(w.closes_at, offset)} |"
+            for w in self._calendar
+        ]
+        return (
+            f"**日程 Calendar** (revision {self._revision})\n\n| 阶段 Stage | 开始 Opens | 结束 Closes |\n"
+            "|---|---|---|\n" + "\n".join(rows)
+        )
+
+    @workflow.query
+    def calendar(self) -> CalendarView:
+        """The calendar as it stands."""
+        return CalendarView(self._start.code, self._revision, list(self._calendar))
+
+    @workflow.update
+    async def move_stage(self, move: StageMove) -> CalendarView:
+        """Move one stage's window, then tell every running project of the competition."""
+        self._calendar = move_window(self._calendar, Stage(move.stage), move.opens_at, move.closes_at, move.shift_later)
+        self._revision += 1
+        self._moves.append(move)
+        revision, windows = self._revision, list(self._calendar)
+        await workflow.execute_activity_method(
+            CalendarActivities.broadcast_calendar,
+            CalendarBroadcast(self._start.code, revision, windows),
+            start_to_close_timeout=timedelta(minutes=10),
+            heartbeat_timeout=timedelta(seconds=60),
+            retry_policy=ACTIVITY_RETRY,
+            summary=f"calendar revision {revision} to projects",
+        )
+        return self.calendar()
+
+    @move_stage.validator
+    def validate_move_stage(self, move: StageMove) -> None:
+        """Reject unknown stages, inverted or overlapping windows, and moves without a reason."""
+        if move.stage not in {s.value for s in STAGE_ORDER} or move.stage == Stage.AWARD:
+            raise rejection(
+                "unknown_stage",
+                f"不能调整阶段「{move.stage}」",
+                f"stage '{move.stage}' cannot be moved (the award stage follows its neighbours)",
+            )
+        if not move.reason.strip():
+            raise rejection("reason_required", "调整日程需要填写理由", "moving a stage needs a reason")
+        try:
+            move_window(self._calendar, Stage(move.stage), move.opens_at, move.closes_at, move.shift_later)
+        except CalendarError as exc:
+            raise rejection(
+                "invalid_calendar", f"调整后的日程无效：{exc}", f"the moved calendar is invalid: {exc}"
+            ) from None

@@ -1,0 +1,116 @@
+"""Inputs, updates and views of the workflows; the API builds and reads these typed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from domain.calendar import StageWindow
+
+
+@dataclass(frozen=True)
+class ProjectStart:
+    """Everything a project workflow needs to run, fixed at registration."""
+
+    project_id: str
+    competition_code: str
+    competition_name: str
+    project_name: str
+    team_name: str
+    track_code: str
+    track_name: str
+    problem_code: str
+    problem_title: str
+    contact_name: str
+    contact_email: str
+    calendar: list[StageWindow]
+    calendar_revision: int = 0
+    display_utc_offset_minutes: int = 480
+
+
+@dataclass(frozen=True)
+class DecisionRequest:
+    """An organiser's decision on the stage the project is in; `stage` guards against acting on a stale view."""
+
+    stage: str
+    decision: str
+    actor: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A decision as the workflow recorded it."""
+
+    stage: str
+    decision: str
+    actor: str
+    reason: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionResult:
+    """What an accepted decision does to the project."""
+
+    stage: str
+    decision: str
+    effect: str
+    decided_at: datetime
+
+
+@dataclass(frozen=True)
+class ProjectStatus:
+    """The project as its workflow sees it now."""
+
+    project_id: str
+    stage: str
+    outcome: str | None
+    waiting_on: str | None
+    deadline: datetime | None
+    overdue: bool
+    calendar_revision: int
+    calendar: list[StageWindow]
+    decisions: list[DecisionRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ProjectResult:
+    """How a project's run ended."""
+
+    project_id: str
+    outcome: str
+    final_stage: str
+    decisions: list[DecisionRecord]
+
+
+@dataclass(frozen=True)
+class CompetitionStart:
+    """A competition's workflow input: its code, name and calendar."""
+
+    code: str
+    name: str
+    calendar: list[StageWindow]
+    rehearsal: bool = False
+    display_utc_offset_minutes: int = 480
+
+
+@dataclass(frozen=True)
+class StageMove:
+    """An organiser moving one stage's window (an extension, say)."""
+
+    stage: str
+    opens_at: datetime
+    closes_at: datetime
+    actor: str
+    reason: str
+    shift_later: bool = False
+
+
+@dataclass(frozen=True)
+class CalendarView:
+    """A competition's calendar at a revision."""
+
+    code: str
+    revision: int
+    windows: list[StageWindow]

@@ -1,0 +1,306 @@
+"""ProjectWorkflow: one project's whole season, stage by stage, waiting on the calendar and on decisions."""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import CalendarBroadcast, MailRequest, ProjectEventRecord
+    from activities.mail import MailActivities
+    from activities.records import RecordActivities
+    from domain.calendar import CalendarError, StageWindow, validate_calendar, window_of
+    from domain.stages import DECISION_OUTCOMES, STAGE_ORDER, Decision, Outcome, Stage, rule_for
+    from workflows import presentation
+    from workflows import search_attributes as sa
+    from workflows.contracts import (
+        DecisionRecord,
+        DecisionRequest,
+        DecisionResult,
+        ProjectResult,
+        ProjectStart,
+        ProjectStatus,
+    )
+    from workflows.errors import rejection
+
+ACTIVITY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
+)
+NEGATIVE_DECISIONS = frozenset(DECISION_OUTCOMES)
+
+
+@workflow.defn
+class ProjectWorkflow:
+    """Drives one project through every stage in the notice's order and ends in a terminal outcome."""
+
+    @workflow.init
+    def __init__(self, start: ProjectStart) -> None:
+        self._start = start
+        self._calendar: list[StageWindow] = list(start.calendar)
+        self._calendar_revision = start.calendar_revision
+        self._stage = Stage.REGISTRATION
+        self._outcome: Outcome | None = None
+        self._decisions: list[DecisionRecord] = []
+        self._pending: DecisionRecord | None = None
+        self._decided_in: Stage | None = None
+        self._waiting_on: str | None = None
+        self._deadline: datetime | None = None
+        self._overdue = False
+        self._log_seq = 0
+        self._shown: tuple[object, ...] = ()
+
+    @workflow.run
+    async def run(self, start: ProjectStart) -> ProjectResult:
+        """Registration mail, then each stage until a decision ends the run or the ceremony is over."""
+        await self._mail("registration_received", "registration_received")
+        outcome = Outcome.COMPLETED
+        for stage in STAGE_ORDER:
+            self._refresh(stage)
+            await self._log("stage_entered", stage)
+            record = await self._run_stage(stage)
+            if record is not None:
+                await self._log("decision", stage, record)
+                if Decision(record.decision) in NEGATIVE_DECISIONS:
+                    outcome = DECISION_OUTCOMES[Decision(record.decision)]
+                    break
+        await self._finish(outcome)
+        return ProjectResult(start.project_id, outcome.value, self._stage.value, list(self._decisions))
+
+    def _phase(self, stage: Stage) -> tuple[str, datetime | None, str] | None:
+        """(phase, deadline, waiting on) of a stage now; None once its window closed and it passes by itself."""
+        rule = rule_for(stage)
+        window = window_of(self._calendar, stage)
+        now = workflow.now()
+        if now < window.opens_at:
+            return "waiting_to_open", window.opens_at, "calendar"
+        if now < window.closes_at:
+            return "open", window.closes_at, rule.waiting_on
+        return None if rule.passes_at_close else ("overdue", None, rule.waiting_on)
+
+    def _refresh(self, stage: Stage) -> tuple[str, datetime | None, str] | None:
+        """Enter or re-read a stage: its phase becomes what queries, search attributes and details show."""
+        self._stage = stage
+        phase = self._phase(stage)
+        if phase is not None:
+            name, deadline, waiting_on = phase
+            self._publish(
+                name,
+                waiting_on,
+                deadline or window_of(self._calendar, stage).closes_at,
+                overdue=deadline is None,
+            )
+        return phase
+
+    async def _run_stage(self, stage: Stage) -> DecisionRecord | None:
+        """Wait for the stage to open, then for a decision or its close; None when it passed by itself."""
+        while True:
+            if self._pending is not None:
+                record, self._pending = self._pending, None
+                return record
+            phase = self._refresh(stage)
+            if phase is None:
+                return None
+            name, deadline, _ = phase
+            revision = self._calendar_revision
+
+            def woken(rev: int = revision) -> bool:
+                return self._pending is not None or self._calendar_revision != rev
+
+            if deadline is None:
+                await workflow.wait_condition(woken)
+                continue
+            verb = "opens" if name == "waiting_to_open" else "closes"
+            summary = (
+                f"{presentation.stage_label(stage)} {verb} "
+                f"{presentation.display_time(deadline, self._start.display_utc_offset_minutes)}"
+            )
+            with suppress(TimeoutError):
+                await workflow.wait_condition(woken, timeout=deadline - workflow.now(), timeout_summary=summary)
+
+    async def _finish(self, outcome: Outcome) -> None:
+        """Record the outcome, show it in the UI, and let in-flight updates complete."""
+        self._outcome = outcome
+        self._waiting_on, self._deadline, self._overdue = None, None, False
+        workflow.upsert_search_attributes(
+            [
+                sa.OUTCOME.value_set(outcome.value),
+                sa.WAITING_ON.value_unset(),
+                sa.DEADLINE.value_unset(),
+                sa.OVERDUE.value_set(False),
+            ]
+        )
+        workflow.set_current_details(
+            presentation.current_details(
+                self._stage, "closed", None, None, self._start.display_utc_offset_minutes, outcome.value
+            )
+        )
+        await self._log("outcome", self._stage, reason=outcome.value)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    def _publish(self, phase: str, waiting_on: str, deadline: datetime, *, overdue: bool) -> None:
+        """Keep search attributes and current details in step with what the project waits on (on change only)."""
+        self._waiting_on, self._deadline, self._overdue = waiting_on, deadline, overdue
+        shown = (self._stage, phase, waiting_on, deadline, overdue)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        workflow.upsert_search_attributes(
+            [
+                sa.COMPETITION.value_set(self._start.competition_code),
+                sa.STAGE.value_set(self._stage.value),
+                sa.TRACK.value_set(self._start.track_code),
+                sa.PROBLEM.value_set(self._start.problem_code),
+                sa.WAITING_ON.value_set(waiting_on),
+                sa.DEADLINE.value_set(deadline),
+                sa.OVERDUE.value_set(overdue),
+            ]
+        )
+        workflow.set_current_details(
+            presentation.current_details(
+                self._stage, phase, waiting_on, deadline, self._start.display_utc_offset_minutes
+            )
+        )
+
+    async def _log(
+        self, kind: str, stage: Stage, record: DecisionRecord | None = None, reason: str | None = None
+    ) -> None:
+        """Append to the project's durable log in the database (idempotent by sequence number)."""
+        self._log_seq += 1
+        entry = ProjectEventRecord(
+            project_id=self._start.project_id,
+            seq=self._log_seq,
+            kind=kind,
+            stage=stage.value,
+            occurred_at=record.decided_at if record else workflow.now(),
+            decision=record.decision if record else None,
+            actor=record.actor if record else None,
+            reason=record.reason if record else reason,
+        )
+        await workflow.execute_activity_method(
+            RecordActivities.record_project_event,
+            entry,
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=ACTIVITY_RETRY,
+            summary=f"log {kind} {stage.value}",
+        )
+
+    async def _mail(self, milestone: str, template: str) -> None:
+        """Send one milestone mail to the team contact, exactly once."""
+        s = self._start
+        request = MailRequest(
+            workflow_id=s.project_id,
+            milestone=milestone,
+            recipient=s.contact_email,
+            template=template,
+            context={
+                "project_id": s.project_id,
+                "project_name": s.project_name,
+                "team_name": s.team_name,
+                "contact_name": s.contact_name,
+                "competition_name": s.competition_name,
+                "track_name": s.track_name,
+                "problem_code": s.problem_code,
+                "problem_title": s.problem_title,
+            },
+        )
+        try:
+            await workflow.execute_activity_method(
+                MailActivities.send_mail,
+                request,
+                start_to_close_timeout=timedelta(seconds=60),
+                retry_policy=ACTIVITY_RETRY,
+                summary=f"mail {milestone}",
+            )
+        except ActivityError as exc:
+            # A permanent refusal is in the outbox as failed, for organisers to see and resend.
+            workflow.logger.warning("mail %s to the team failed for good: %s", milestone, exc.cause)
+
+    @workflow.update
+    def decide(self, request: DecisionRequest) -> DecisionResult:
+        """Take an organiser's decision on the current stage; the run loop acts on it."""
+        record = DecisionRecord(request.stage, request.decision, request.actor, request.reason.strip(), workflow.now())
+        self._decisions.append(record)
+        self._pending, self._decided_in = record, self._stage
+        decision = Decision(request.decision)
+        effect = DECISION_OUTCOMES[decision].value if decision in NEGATIVE_DECISIONS else "advances"
+        return DecisionResult(record.stage, record.decision, effect, record.decided_at)
+
+    @decide.validator
+    def validate_decide(self, request: DecisionRequest) -> None:
+        """Reject decisions for a closed project, another stage, an unknown or disallowed decision."""
+        if self._outcome is not None:
+            raise rejection(
+                "project_closed",
+                f"项目已结束（{self._outcome.value}），不能再作决定",
+                f"the project has ended ({self._outcome.value}); no more decisions",
+            )
+        if request.stage != self._stage.value:
+            raise rejection(
+                "wrong_stage",
+                f"项目当前处于「{presentation.stage_label(self._stage)}」阶段，不是「{request.stage}」",
+                f"the project is in stage {self._stage.value}, not {request.stage}",
+            )
+        rule = rule_for(self._stage)
+        allowed = ", ".join(sorted(d.value for d in rule.decisions))
+        try:
+            decision = Decision(request.decision)
+        except ValueError:
+            raise rejection(
+                "unknown_decision",
+                f"未知的决定「{request.decision}」，可选：{allowed}",
+                f"unknown decision '{request.decision}'; allowed here: {allowed}",
+            ) from None
+        if decision not in rule.decisions:
+            raise rejection(
+                "decision_not_allowed",
+                f"「{rule.name_zh}」阶段不能作出「{decision.value}」决定，可选：{allowed}",
+                f"'{decision.value}' is not allowed in stage {self._stage.value}; allowed here: {allowed}",
+            )
+        if self._decided_in == self._stage:
+            raise rejection(
+                "already_decided",
+                "本阶段已作出决定，正在执行",
+                f"a decision on stage {self._stage.value} was already taken",
+            )
+        if decision is not Decision.WITHDRAW and workflow.now() < window_of(self._calendar, self._stage).opens_at:
+            raise rejection(
+                "stage_not_open",
+                f"「{rule.name_zh}」阶段尚未开始",
+                f"stage {self._stage.value} has not opened yet",
+            )
+        if decision in NEGATIVE_DECISIONS and not request.reason.strip():
+            raise rejection("reason_required", "该决定需要填写理由", "this decision needs a reason")
+        if not request.actor.strip():
+            raise rejection("actor_required", "需要注明决定人", "the decision needs an actor")
+
+    @workflow.signal
+    def apply_calendar(self, revision: CalendarBroadcast) -> None:
+        """Take a newer calendar from the competition; timers re-arm on the next loop turn."""
+        if revision.revision <= self._calendar_revision:
+            return
+        try:
+            validate_calendar(revision.windows)
+        except CalendarError as exc:
+            workflow.logger.warning("ignoring invalid calendar revision %s: %s", revision.revision, exc)
+            return
+        self._calendar = list(revision.windows)
+        self._calendar_revision = revision.revision
+
+    @workflow.query
+    def status(self) -> ProjectStatus:
+        """Stage, outcome, what it waits on until when, the calendar and every decision."""
+        return ProjectStatus(
+            project_id=self._start.project_id,
+            stage=self._stage.value,
+            outcome=self._outcome.value if self._outcome else None,
+            waiting_on=self._waiting_on,
+            deadline=self._deadline,
+            overdue=self._overdue,
+            calendar_revision=self._calendar_revision,
+            calendar=list(self._calendar),
+            decisions=list(self._decisions),
+        )

@@ -21,6 +21,16 @@ class ApiError(Exception):
         self.status, self.code, self.zh, self.en, self.extra = status, code, zh, en, extra
 
 
+def competition_not_found(code: str) -> ApiError:
+    """The 404 for an unknown competition."""
+    return ApiError(404, "competition_not_found", f"没有编号为 {code} 的赛事", f"no competition '{code}'")
+
+
+def project_not_found(project_id: str) -> ApiError:
+    """The 404 for an unknown project (also for one the caller may not see)."""
+    return ApiError(404, "project_not_found", f"没有编号为 {project_id} 的项目", f"no project '{project_id}'")
+
+
 # Workflow rejection codes and the HTTP status each one answers with (conflicts with state → 409).
 REJECTION_STATUS: dict[str, int] = {
     "wrong_stage": 409,

@@ -33,6 +33,7 @@ class Competition(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     rehearsal: Mapped[bool] = mapped_column(default=False)
+    project_counter: Mapped[int] = mapped_column(default=0)
     catalog: Mapped[dict[str, Any]] = mapped_column(JSON)
     calendar: Mapped[list[Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

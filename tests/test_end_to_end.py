@@ -205,6 +205,11 @@ async def test_moving_a_deadline_moves_every_projects_timer(
     )
     assert decided.status_code == repeated.status_code == 200 and decided.json() == repeated.json()
     final = await eventually(lambda: _read_when(api, ids[0], lambda p: p["outcome"] == "not_advanced"))
+    late = await api.post(
+        f"/projects/{ids[0]}/decisions",
+        json={"stage": "first_round_review", "decision": "advance", "actor": "组委会办公室"},
+    )
+    assert (late.status_code, late.json()["error"]["code"]) == (409, "project_closed")
     assert [d["decision"] for d in final["decisions"]] == ["reject"]
     assert [e["kind"] for e in final["log"]][-2:] == ["decision", "outcome"]
     await keep_history(dev_env.client.get_workflow_handle(competition_workflow_id(code)), "competition_moved")
@@ -268,6 +273,17 @@ async def test_conflicts_and_unknowns_answer_4xx(api: httpx.AsyncClient) -> None
         },
     )
     assert (bad_move.status_code, bad_move.json()["error"]["code"]) == (422, "invalid_calendar")
+
+
+async def test_concurrent_registrations_get_distinct_numbers(api: httpx.AsyncClient) -> None:
+    code = await rehearsal(api)
+    shared_unit = registration("a@example.com")["team"]["lead_unit"]
+    bodies = [registration(f"t{i}@example.com") for i in range(8)]
+    for body in bodies:
+        body["team"]["lead_unit"] = shared_unit  # one unit may field several teams
+    responses = await asyncio.gather(*(api.post(f"/competitions/{code}/projects", json=b) for b in bodies))
+    assert [r.status_code for r in responses] == [201] * 8, [r.text for r in responses if r.status_code != 201]
+    assert sorted(r.json()["number"] for r in responses) == list(range(1, 9))
 
 
 async def test_another_sub_competition_is_created_from_its_file(api: httpx.AsyncClient) -> None:

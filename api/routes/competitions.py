@@ -15,7 +15,7 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError
+from api.errors import ApiError, competition_not_found
 from api.schemas import CompetitionCreate, CompetitionOut, StageMoveIn
 from api.temporal_errors import temporal_call
 from api.views import utc_offset_minutes, windows_out
@@ -29,11 +29,6 @@ from workflows.competition import CompetitionWorkflow, competition_workflow_id
 from workflows.contracts import CalendarView, CompetitionStart, StageMove
 
 router = APIRouter(prefix="/competitions", tags=["competitions"])
-
-
-def competition_not_found(code: str) -> ApiError:
-    """The 404 for an unknown competition."""
-    return ApiError(404, "competition_not_found", f"没有编号为 {code} 的赛事", f"no competition '{code}'")
 
 
 def _catalog_data(body: CompetitionCreate) -> Any:
@@ -65,7 +60,9 @@ def _catalog_data(body: CompetitionCreate) -> Any:
         ) from exc
 
 
-def _parse(data: Any) -> Catalog:
+def _parse(data: Any, default_timezone: str) -> Catalog:
+    if isinstance(data, dict):
+        data.setdefault("timezone", default_timezone)
     try:
         catalog = parse_catalog(data)
         ZoneInfo(catalog.timezone)
@@ -92,7 +89,7 @@ async def create_competition(
 ) -> CompetitionOut:
     """Load and validate the catalog, store it, and start the competition's workflow."""
     data = _catalog_data(body)
-    catalog = _parse(data)
+    catalog = _parse(data, settings.timezone)
     code = body.code or catalog.code
     windows = build_windows(catalog.calendar, ZoneInfo(catalog.timezone))
     now = datetime.now(UTC)

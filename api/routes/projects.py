@@ -2,64 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, status
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from temporalio.client import WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.deps import SessionDep, SettingsDep, TemporalDep
-from api.errors import ApiError
-from api.routes.competitions import competition_handle, competition_not_found
-from api.schemas import (
-    DecisionIn,
-    DecisionOut,
-    DecisionRecordOut,
-    ProjectEventOut,
-    ProjectOut,
-    ProjectRegister,
-)
+from api.errors import ApiError, project_not_found
+from api.registration import check_entry, start_project_workflow, store_entry
+from api.schemas import DecisionIn, DecisionOut, DecisionRecordOut, ProjectEventOut, ProjectOut, ProjectRegister
 from api.temporal_errors import temporal_call
-from api.views import utc_offset_minutes, windows_out
+from api.views import windows_out
 from db import models
-from domain.calendar import window_of
 from domain.stages import Stage, rule_for
-from workflows import presentation
-from workflows import search_attributes as sa
-from workflows.competition import CompetitionWorkflow
-from workflows.contracts import DecisionRequest, ProjectResult, ProjectStart
+from workflows.contracts import DecisionRequest, ProjectResult
 from workflows.project import ProjectWorkflow
 
 router = APIRouter(tags=["projects"])
 IdempotencyKey = Annotated[str | None, Header(max_length=200, description="Repeat-safe key for this decision")]
 
 
-def project_id_for(competition_code: str, number: int) -> str:
-    """The readable project and workflow id, e.g. `ln-2025-P00042`."""
-    return f"{competition_code}-P{number:05d}"
-
-
-def project_not_found(project_id: str) -> ApiError:
-    """The 404 for an unknown project."""
-    return ApiError(404, "project_not_found", f"没有编号为 {project_id} 的项目", f"no project '{project_id}'")
-
-
 def project_handle(client: TemporalDep, project_id: str) -> WorkflowHandle[ProjectWorkflow, ProjectResult]:
     """The typed handle of a project's workflow."""
     return client.get_workflow_handle_for(ProjectWorkflow.run, project_id)
-
-
-async def _unit(session: SessionDep, body: ProjectRegister) -> models.Unit:
-    lead = body.team.lead_unit
-    unit = await session.scalar(select(models.Unit).where(models.Unit.credit_code == lead.credit_code))
-    if unit is None:
-        unit = models.Unit(credit_code=lead.credit_code, name=lead.name, kind=lead.kind.value, is_sme=lead.is_sme)
-        session.add(unit)
-        await session.flush()
-    return unit
 
 
 @router.post(
@@ -71,126 +37,10 @@ async def _unit(session: SessionDep, body: ProjectRegister) -> models.Unit:
 async def register_project(
     code: str, body: ProjectRegister, session: SessionDep, client: TemporalDep, settings: SettingsDep
 ) -> ProjectOut:
-    """Check the window and the basic rules, store the registration, start the workflow."""
-    competition = await session.get(models.Competition, code)
-    if competition is None:
-        raise competition_not_found(code)
-    problem = await session.scalar(
-        select(models.Problem).where(models.Problem.competition_code == code, models.Problem.code == body.problem_code)
-    )
-    if problem is None:
-        raise ApiError(
-            422,
-            "unknown_problem",
-            f"赛题 {body.problem_code} 不属于本赛事",
-            f"problem '{body.problem_code}' is not in this competition",
-        )
-    limit = int(competition.catalog["eligibility"]["max_representatives"])
-    if len(body.team.representatives) > limit:
-        raise ApiError(
-            422,
-            "too_many_representatives",
-            f"每个团队的参赛代表不超过 {limit} 人",
-            f"a team has at most {limit} representatives",
-        )
-    async with temporal_call(competition_not_found(code)):
-        view = await competition_handle(client, code).query(CompetitionWorkflow.calendar)
-    now = datetime.now(UTC)
-    registration = window_of(view.windows, Stage.REGISTRATION)
-    if not registration.opens_at <= now < registration.closes_at:
-        raise ApiError(
-            409,
-            "registration_closed",
-            "当前不在报名时间内",
-            "registration is not open now",
-            opens_at=registration.opens_at.isoformat(),
-            closes_at=registration.closes_at.isoformat(),
-        )
-    if await session.scalar(
-        select(models.Team.id).where(models.Team.competition_code == code, models.Team.name == body.team.name)
-    ):
-        raise ApiError(
-            409,
-            "team_exists",
-            f"团队名称「{body.team.name}」已被使用",
-            f"team name '{body.team.name}' is taken in this competition",
-        )
-    track = await session.scalar(
-        select(models.Track).where(models.Track.competition_code == code, models.Track.code == problem.track_code)
-    )
-    assert track is not None
-    unit = await _unit(session, body)
-    team = models.Team(
-        competition_code=code,
-        name=body.team.name,
-        lead_unit_id=unit.id,
-        contact_name=body.team.contact_name,
-        contact_email=str(body.team.contact_email),
-    )
-    session.add(team)
-    await session.flush()
-    session.add_all(
-        [models.Representative(team_id=team.id, name=r.name, email=str(r.email)) for r in body.team.representatives]
-    )
-    number = (
-        await session.scalar(select(func.max(models.Project.number)).where(models.Project.competition_code == code))
-        or 0
-    ) + 1
-    project = models.Project(
-        id=project_id_for(code, number),
-        competition_code=code,
-        number=number,
-        name=body.project_name,
-        team_id=team.id,
-        track_code=track.code,
-        problem_code=problem.code,
-        registered_at=now,
-    )
-    session.add(project)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise ApiError(
-            409,
-            "registration_conflict",
-            "报名冲突，请重试",
-            "another registration took this number at the same moment; retry",
-        ) from exc
-    start = ProjectStart(
-        project_id=project.id,
-        competition_code=code,
-        competition_name=competition.name,
-        project_name=project.name,
-        team_name=team.name,
-        track_code=track.code,
-        track_name=track.name,
-        problem_code=problem.code,
-        problem_title=problem.title,
-        contact_name=team.contact_name,
-        contact_email=team.contact_email,
-        calendar=view.windows,
-        calendar_revision=view.revision,
-        display_utc_offset_minutes=utc_offset_minutes(competition.timezone, now),
-    )
-    async with temporal_call(competition_not_found(code)):
-        await client.start_workflow(
-            ProjectWorkflow.run,
-            start,
-            id=project.id,
-            task_queue=settings.temporal_task_queue,
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(sa.COMPETITION, code),
-                    SearchAttributePair(sa.STAGE, Stage.REGISTRATION.value),
-                    SearchAttributePair(sa.TRACK, track.code),
-                    SearchAttributePair(sa.PROBLEM, problem.code),
-                ]
-            ),
-            static_summary=presentation.project_summary(project.name, track.name, problem.code),
-            static_details=presentation.project_details(
-                project.id, project.name, team.name, track.name, problem.code, problem.title, competition.name
-            ),
-        )
+    """Check the entry rules, store the registration, start the workflow, then commit."""
+    entry = await check_entry(session, client, code, body)
+    project, team = await store_entry(session, entry, body)
+    await start_project_workflow(client, settings, entry, project, team)
     await session.commit()
     return await read_project(project.id, session, client)
 
@@ -270,7 +120,9 @@ async def decide(
     if await session.get(models.Project, project_id) is None:
         raise project_not_found(project_id)
     request = DecisionRequest(body.stage, body.decision, body.actor, body.reason)
-    async with temporal_call(project_not_found(project_id)):
+    # The project exists (checked above), so a workflow Temporal no longer finds running has ended.
+    closed = ApiError(409, "project_closed", "项目已结束，不能再作决定", "the project has ended; no more decisions")
+    async with temporal_call(closed):
         result = await project_handle(client, project_id).execute_update(
             ProjectWorkflow.decide, request, id=f"decision-{idempotency_key}" if idempotency_key else None
         )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 19:03:15.305188
+Create Date: 2026-11-29 19:32:18.727872
 """
 from collections.abc import Sequence
 
@@ -23,6 +23,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('rehearsal', sa.Boolean(), nullable=False),
+    sa.Column('project_counter', sa.Integer(), nullable=False),
     sa.Column('catalog', sa.JSON(), nullable=False),
     sa.Column('calendar', sa.JSON(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),

@@ -11,6 +11,9 @@ COPY api api
 COPY db db
 COPY devtools devtools
 COPY catalogs catalogs
+COPY cli cli
+COPY security security
+COPY storage storage
 COPY email_templates email_templates
 RUN pip install --no-cache-dir .
 USER nobody

@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 from activities.contracts import MailReceipt, MailRequest
 from activities.rendering import MailRenderer
 from activities.smtp import PermanentMailError, SmtpSender
+from db.audit import AuditEntry, append_audit
 from db.models import Mail
 from db.upsert import insert_if_absent
 
@@ -77,13 +78,29 @@ class MailActivities:
         except Exception as exc:
             await self._mark(key, status="queued", last_error=f"{type(exc).__name__}: {exc}")
             raise
-        await self._mark(key, status="sent", last_error=None, sent_at=datetime.now(UTC))
+        await self._mark(
+            key,
+            status="sent",
+            last_error=None,
+            sent_at=datetime.now(UTC),
+            audit=AuditEntry(
+                actor="system",
+                role="system",
+                action="mail.sent",
+                object_type="mail",
+                object_id=key,
+                request_id=f"{request.workflow_id}/activity-{activity.info().activity_id}",
+                details={"milestone": request.milestone, "message_id": message_id},
+            ),
+        )
         activity.logger.info("mail %s sent to %s", request.milestone, request.recipient)
         return MailReceipt(message_id, "sent", True)
 
-    async def _mark(self, key: str, **values: object) -> None:
+    async def _mark(self, key: str, audit: AuditEntry | None = None, **values: object) -> None:
         async with self._sessions.begin() as session:
             await session.execute(update(Mail).where(Mail.idempotency_key == key).values(**values))
+            if audit is not None:
+                await append_audit(session, audit)
 
     def _message(self, request: MailRequest, subject: str, text: str, html: str, message_id: str) -> EmailMessage:
         message = EmailMessage()

@@ -10,9 +10,12 @@ from temporalio.client import Client
 
 from activities.smtp import SmtpConfig, SmtpSender
 from api.errors import install_error_handlers
-from api.routes import competitions, health, projects
+from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from api.routes import accounts, attachments, audit, auth, competitions, health, projects
 from config import Settings, get_settings
 from db.session import make_engine, make_sessionmaker
+from security.personal_data import PersonalDataCipher, load_key
+from storage import LocalFileStore
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
@@ -27,6 +30,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         app.state.temporal = temporal or await Client.connect(
             settings.temporal_address, namespace=settings.temporal_namespace
         )
+        app.state.store = LocalFileStore(settings.data_dir / "files")
+        app.state.cipher = PersonalDataCipher(load_key(settings.personal_data_key, settings.data_dir))
         app.state.smtp = SmtpSender(
             SmtpConfig(settings.smtp_host, settings.smtp_port, timeout=3.0, use_tls=settings.smtp_tls)
         )
@@ -41,9 +46,19 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         "Errors are JSON: `{error: {code, message_zh, message_en}}`.",
     )
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        upload_max_bytes=max(settings.upload_limits().values()) + 1024 * 1024,
+    )
+    app.add_middleware(RequestContextMiddleware)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(accounts.router)
+    app.include_router(audit.router)
     app.include_router(competitions.router)
     app.include_router(projects.router)
+    app.include_router(attachments.router)
     return app
 
 

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from config import Settings
+from security.personal_data import PersonalDataCipher
+from storage import LocalFileStore
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -30,6 +32,22 @@ def get_temporal(request: Request) -> Client:
     return client
 
 
+def get_cipher(request: Request) -> PersonalDataCipher:
+    """The cipher for personal data."""
+    cipher: PersonalDataCipher = request.app.state.cipher
+    return cipher
+
+
+CipherDep = Annotated[PersonalDataCipher, Depends(get_cipher)]
+
+
+def get_store(request: Request) -> LocalFileStore:
+    """Where uploaded files go."""
+    store: LocalFileStore = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[LocalFileStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]

@@ -11,15 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
+from api.accounts import check_password_strength, create_account
 from api.errors import ApiError, competition_not_found
-from api.schemas import ProjectRegister
+from api.schemas import ProjectRegister, RepresentativeIn
 from api.temporal_errors import temporal_call
 from api.views import utc_offset_minutes
 from config import Settings
 from db import models
 from db.upsert import insert_if_absent
 from domain.calendar import window_of
+from domain.identifiers import mask_id_number, mask_phone
+from domain.roles import Role
 from domain.stages import Stage
+from security.personal_data import PersonalDataCipher
 from workflows import presentation
 from workflows import search_attributes as sa
 from workflows.competition import CompetitionWorkflow, competition_workflow_id
@@ -113,8 +117,12 @@ async def allocate_number(session: AsyncSession, code: str) -> int:
     return int(number)
 
 
-async def store_entry(session: AsyncSession, entry: Entry, body: ProjectRegister) -> tuple[models.Project, models.Team]:
-    """Unit (shared by credit code), team, representatives and project; flushed, not committed."""
+async def store_entry(
+    session: AsyncSession, entry: Entry, body: ProjectRegister, cipher: PersonalDataCipher
+) -> tuple[models.Project, models.Team]:
+    """Unit (shared by credit code), team and its contact's account, representatives (personal data encrypted)
+    and project; flushed, not committed."""
+    check_password_strength(body.team.password)
     code = entry.competition.code
     number = await allocate_number(session, code)
     lead = body.team.lead_unit
@@ -139,9 +147,16 @@ async def store_entry(session: AsyncSession, entry: Entry, body: ProjectRegister
         await session.rollback()
         await _check_team_name(session, code, body.team.name)
         raise
-    session.add_all(
-        [models.Representative(team_id=team.id, name=r.name, email=str(r.email)) for r in body.team.representatives]
+    await create_account(
+        session,
+        username=str(body.team.contact_email),
+        display_name=body.team.contact_name,
+        email=str(body.team.contact_email),
+        role=Role.TEAM,
+        password=body.team.password,
+        team_id=team.id,
     )
+    session.add_all([representative(team.id, r, cipher) for r in body.team.representatives])
     project = models.Project(
         id=project_id_for(code, number),
         competition_code=code,
@@ -155,6 +170,20 @@ async def store_entry(session: AsyncSession, entry: Entry, body: ProjectRegister
     session.add(project)
     await session.flush()
     return project, team
+
+
+def representative(team_id: int, given: RepresentativeIn, cipher: PersonalDataCipher) -> models.Representative:
+    """A representative row: ID and phone encrypted, a blind index of the ID, masked forms for listings."""
+    return models.Representative(
+        team_id=team_id,
+        name=given.name,
+        email=str(given.email),
+        id_number_encrypted=cipher.encrypt(given.id_number),
+        id_number_index=cipher.blind_index(given.id_number),
+        id_number_masked=mask_id_number(given.id_number),
+        phone_encrypted=cipher.encrypt(given.phone),
+        phone_masked=mask_phone(given.phone),
+    )
 
 
 async def start_project_workflow(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator, model_validator
 
-from domain.identifiers import is_valid_credit_code
+from domain.identifiers import is_valid_credit_code, is_valid_id_number, is_valid_mobile
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -16,10 +16,27 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000
 Code = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 class Strict(BaseModel):
-    """Bodies refuse unknown fields."""
+    """Bodies refuse unknown fields and NUL characters (which no database column should hold)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_nul(cls, data: Any) -> Any:
+        if _has_nul(data):
+            raise ValueError("text must not contain NUL characters (文本不能包含空字符)")
+        return data
 
 
 class RehearsalOptions(Strict):
@@ -94,10 +111,26 @@ class UnitIn(Strict):
 
 
 class RepresentativeIn(Strict):
-    """A team representative (参赛代表)."""
+    """A team representative (参赛代表), with the personal data the committee needs (stored encrypted)."""
 
     name: Name
     email: EmailStr
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=18, max_length=18)]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, min_length=11, max_length=11)]
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_check(cls, value: str) -> str:
+        if not is_valid_id_number(value):
+            raise ValueError("not a valid resident ID number (身份证号码校验位或出生日期不符)")
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone_check(cls, value: str) -> str:
+        if not is_valid_mobile(value):
+            raise ValueError("not a mainland mobile number (手机号码格式不符)")
+        return value
 
 
 class TeamIn(Strict):
@@ -106,6 +139,9 @@ class TeamIn(Strict):
     name: Title
     contact_name: Name
     contact_email: EmailStr
+    password: Annotated[str, StringConstraints(max_length=200)] = Field(
+        description="Password of the team contact's account (username: the contact email)"
+    )
     lead_unit: UnitIn
     representatives: list[RepresentativeIn] = Field(default_factory=list, max_length=20)
 
@@ -123,7 +159,6 @@ class DecisionIn(Strict):
 
     stage: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     decision: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
-    actor: Name
     reason: Reason = ""
 
 
@@ -186,7 +221,6 @@ class StageMoveIn(Strict):
     opens_at: datetime
     closes_at: datetime
     shift_later: bool = Field(False, description="Move every later stage by as much as this stage's close moved")
-    actor: Name
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
@@ -195,3 +229,33 @@ class HealthOut(BaseModel):
 
     status: str
     components: dict[str, str]
+
+
+class RepresentativeOut(BaseModel):
+    """A representative as listings show them: ID and phone masked."""
+
+    id: int
+    name: str
+    email: str
+    id_number: str
+    phone: str
+
+
+class RevealIn(Strict):
+    """Why an organiser needs the clear personal data (kept in the audit trail)."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=500)]
+
+
+class AssignmentIn(Strict):
+    """Assign a judge or verifier account to a project."""
+
+    account_id: int
+
+
+class AssignmentOut(BaseModel):
+    """An assignment."""
+
+    project_id: str
+    account_id: int
+    kind: str

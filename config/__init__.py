@@ -37,6 +37,25 @@ class Settings(BaseSettings):
 
     timezone: str = "Asia/Shanghai"
 
+    personal_data_key: str = Field(
+        "", description="Base64 32-byte key for ID/phone numbers; empty: a key file in data_dir"
+    )
+    token_minutes: int = Field(60, description="How long a login token lives")
+    login_attempts: int = Field(5, description="Failed logins allowed per account within login_window_minutes")
+    login_window_minutes: int = 15
+    max_body_bytes: int = Field(4 * 1024 * 1024, description="Largest request body the API reads (not uploads)")
+    upload_document_max_bytes: int = 50 * 1024 * 1024
+    upload_image_max_bytes: int = 20 * 1024 * 1024
+    upload_video_max_bytes: int = 500 * 1024 * 1024
+
+    def upload_limits(self) -> dict[str, int]:
+        """Largest accepted file per kind of upload."""
+        return {
+            "document": self.upload_document_max_bytes,
+            "image": self.upload_image_max_bytes,
+            "video": self.upload_video_max_bytes,
+        }
+
     @property
     def effective_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data folder."""

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -16,14 +18,19 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
 
+from api.app import create_app
 from config import Settings
 from db.migrate import upgrade_to_head_async
 from db.session import make_engine, make_sessionmaker
 from devtools.binaries import temporal_cli, temporal_test_server
 from devtools.mail_sink import MailSink
+from domain.roles import Role
+from tests.helpers import signed_in
+from workers.main import build_worker
 from workflows.search_attributes import ALL_KEYS
 
 TEST_DATABASE = os.environ.get("CONTESTFLOW_TEST_DATABASE", "sqlite")
+TEST_PERSONAL_DATA_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 
 
 def free_port() -> int:
@@ -87,6 +94,7 @@ def settings_factory(database_url: str, mail_sink: MailSink, tmp_path_factory: p
             "database_url": database_url,
             "smtp_port": mail_sink.port,
             "temporal_task_queue": f"test-{uuid.uuid4().hex[:8]}",
+            "personal_data_key": TEST_PERSONAL_DATA_KEY,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[arg-type,call-arg]
@@ -122,3 +130,36 @@ async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wor
     )
     yield env
     await env.shutdown()
+
+
+@pytest.fixture(scope="session")
+def api_settings(settings_factory: Callable[..., Settings]) -> Settings:
+    """The settings the API and its worker share in tests."""
+    return settings_factory()
+
+
+@pytest.fixture(scope="session")
+async def transport(dev_env: WorkflowEnvironment, api_settings: Settings) -> AsyncIterator[httpx.ASGITransport]:
+    """The real app (lifespan included) over ASGI, with a real worker polling the dev server."""
+    settings = api_settings
+    async with build_worker(dev_env.client, settings):
+        app = create_app(settings, temporal=dev_env.client)
+        async with app.router.lifespan_context(app):
+            yield httpx.ASGITransport(app=app)
+
+
+@pytest.fixture(scope="session")
+async def api(
+    transport: httpx.ASGITransport, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in as an organiser."""
+    _, headers = await signed_in(sessions, Role.ORGANISER)
+    async with httpx.AsyncClient(transport=transport, base_url="http://contestflow.test", headers=headers) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+async def public(transport: httpx.ASGITransport) -> AsyncIterator[httpx.AsyncClient]:
+    """An anonymous client, as a registering team or the public."""
+    async with httpx.AsyncClient(transport=transport, base_url="http://contestflow.test") as client:
+        yield client

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from api.accounts import create_account
 from catalogs import bundled_catalogs, load_catalog
+from db.models import SessionToken
 from domain.calendar import StageWindow, build_calendar
+from domain.identifiers import credit_code_check_char
+from domain.roles import Role
 from domain.stages import Stage
+from security.tokens import new_session_token, token_digest
 from workflows.contracts import ProjectResult, ProjectStart, ProjectStatus
 from workflows.project import ProjectWorkflow
 
@@ -96,3 +104,96 @@ async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:
     if os.environ.get("CONTESTFLOW_RECORD_HISTORIES") == "1":
         HISTORIES.mkdir(exist_ok=True)
         (HISTORIES / f"{name}.json").write_text((await handle.fetch_history()).to_json())
+
+
+def make_credit_code(seed: str) -> str:
+    """A valid unified social credit code derived from a seed."""
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    body = "91210100MA" + "".join(c for c in seed.upper() if c in alphabet)[:7].ljust(7, "0")
+    return body + credit_code_check_char(body)
+
+
+def make_id_number(serial: int, birth: str = "19850312") -> str:
+    """A valid resident ID number (Shenyang, given birth date) for a serial number."""
+    body = f"210102{birth}{serial % 1000:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(c) * w for c, w in zip(body, weights, strict=True)) % 11]
+
+
+def registration_body(email: str, team: str | None = None, **overrides: Any) -> dict[str, Any]:
+    """A valid registration: one project, a team whose contact gets an account, one representative."""
+    serial = int(uuid.uuid4().int % 1000)
+    body: dict[str, Any] = {
+        "project_name": "城市生命线数字孪生平台",
+        "problem_code": "city_governance-07",
+        "team": {
+            "name": team or f"团队{uuid.uuid4().hex[:6]}",
+            "contact_name": "王伟",
+            "contact_email": email,
+            "password": "Liaoning-2025!",
+            "lead_unit": {
+                "name": "沈阳某科技有限公司",
+                "credit_code": make_credit_code(uuid.uuid4().hex),
+                "kind": "enterprise",
+                "is_sme": True,
+            },
+            "representatives": [
+                {"name": "王伟", "email": email, "id_number": make_id_number(serial), "phone": f"1380000{serial:04d}"}
+            ],
+        },
+    }
+    body.update(overrides)
+    return body
+
+
+async def signed_in(
+    sessions: async_sessionmaker[AsyncSession],
+    role: Role,
+    *,
+    tracks: list[str] | None = None,
+    team_id: int | None = None,
+) -> tuple[int, dict[str, str]]:
+    """A fresh account of a role with a live session: its id and the Authorization header to send."""
+    name = f"{role.value}-{uuid.uuid4().hex[:8]}"
+    async with sessions() as session:
+        account = await create_account(
+            session,
+            username=name,
+            display_name=name,
+            email=f"{name}@example.com",
+            role=role,
+            password="Password-123",
+            tracks=tracks,
+            team_id=team_id,
+        )
+        token = new_session_token()
+        session.add(
+            SessionToken(
+                digest=token_digest(token), account_id=account.id, expires_at=datetime.now(UTC) + timedelta(hours=1)
+            )
+        )
+        await session.commit()
+        return account.id, {"Authorization": f"Bearer {token}"}
+
+
+async def rehearsal(api: httpx.AsyncClient, minutes: float = 60) -> str:
+    """A rehearsal copy of the Liaoning competition starting now."""
+    code = f"ln-e2e-{uuid.uuid4().hex[:6]}"
+    response = await api.post(
+        "/competitions",
+        json={"catalog": "liaoning-2025", "code": code, "rehearsal": {"season_minutes": minutes}},
+    )
+    assert response.status_code == 201, response.text
+    return code
+
+
+async def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
+    """Retry an async check until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not met in time")
+        await asyncio.sleep(0.25)

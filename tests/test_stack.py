@@ -75,6 +75,24 @@ def test_the_stack_runs_stops_and_resumes(tmp_path: Path, settings_factory: Call
         CONTESTFLOW_TEMPORAL_TASK_QUEUE=f"stack-{uuid.uuid4().hex[:6]}",
     )
     base = f"http://127.0.0.1:{ports['API']}"
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "cli.contestctl",
+            "accounts",
+            "create",
+            "--username",
+            "chief",
+            "--email",
+            "chief@example.com",
+        ],
+        env=dict(env, CONTESTFLOW_NEW_PASSWORD="Organiser-2025"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert created.returncode == 0, created.stderr
     stack = launch(env)
     try:
         banner = read_until(stack, "Data folder")
@@ -89,6 +107,8 @@ def test_the_stack_runs_stops_and_resumes(tmp_path: Path, settings_factory: Call
         assert "CONTESTFLOW_API_PORT" in second.stderr
 
         with httpx.Client(base_url=base, timeout=30) as http:
+            token = http.post("/auth/login", json={"username": "chief", "password": "Organiser-2025"}).json()["token"]
+            http.headers["Authorization"] = f"Bearer {token}"
             assert http.get("/health").json()["components"] == {
                 "database": "up",
                 "temporal": "up",
@@ -103,7 +123,7 @@ def test_the_stack_runs_stops_and_resumes(tmp_path: Path, settings_factory: Call
                 ).status_code
                 == 201
             )
-            project = http.post(f"/competitions/{code}/projects", json=registration("stack@example.com")).json()
+            project = http.post(f"/competitions/{code}/projects", json=registration()).json()
         mail_dir = tmp_path / "data" / "mail"
         deadline = time.monotonic() + 30
         while not list(mail_dir.glob("*.eml")) and time.monotonic() < deadline:
@@ -117,7 +137,7 @@ def test_the_stack_runs_stops_and_resumes(tmp_path: Path, settings_factory: Call
     stack = launch(env)
     try:
         read_until(stack, "Data folder")
-        with httpx.Client(base_url=base, timeout=30) as http:
+        with httpx.Client(base_url=base, timeout=30, headers={"Authorization": f"Bearer {token}"}) as http:
             again = http.get(f"/projects/{project['id']}")
             assert again.status_code == 200, again.text
             assert again.json()["stage"] == "registration" and again.json()["log"][0]["kind"] == "stage_entered"

@@ -8,12 +8,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 from sqlalchemy import func, select
 from temporalio.client import WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from api.audit_trail import audit
+from api.auth import PrincipalDep, guard
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError, competition_not_found
 from api.schemas import CompetitionCreate, CompetitionOut, StageMoveIn
@@ -24,6 +26,7 @@ from db import models
 from domain.calendar import build_calendar as build_windows
 from domain.calendar import compress, windows_to_plain
 from domain.catalog import Catalog, CatalogError, parse_catalog
+from domain.roles import Action
 from workflows import search_attributes as sa
 from workflows.competition import CompetitionWorkflow, competition_workflow_id
 from workflows.contracts import CalendarView, CompetitionStart, StageMove
@@ -82,10 +85,11 @@ def competition_handle(client: TemporalDep, code: str) -> WorkflowHandle[Competi
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=CompetitionOut,
-    summary="Create a competition from a catalog (role: organiser)",
+    summary="Create a competition from a catalog",
+    **guard(Action.COMPETITION_CREATE),
 )
 async def create_competition(
-    body: CompetitionCreate, session: SessionDep, client: TemporalDep, settings: SettingsDep
+    body: CompetitionCreate, request: Request, session: SessionDep, client: TemporalDep, settings: SettingsDep
 ) -> CompetitionOut:
     """Load and validate the catalog, store it, and start the competition's workflow."""
     data = _catalog_data(body)
@@ -157,6 +161,15 @@ async def create_competition(
             f"赛事 {code} 的工作流已存在",
             f"competition '{code}' already has a workflow",
         ) from exc
+    await audit(
+        session,
+        request,
+        "competition.created",
+        "competition",
+        code,
+        catalog=catalog.code,
+        rehearsal=body.rehearsal is not None,
+    )
     await session.commit()
     return CompetitionOut(
         code=code,
@@ -170,7 +183,7 @@ async def create_competition(
     )
 
 
-@router.get("/{code}", response_model=CompetitionOut, summary="Read a competition (role: any)")
+@router.get("/{code}", response_model=CompetitionOut, summary="Read a competition", **guard(Action.COMPETITION_READ))
 async def read_competition(code: str, session: SessionDep, client: TemporalDep) -> CompetitionOut:
     """The competition with its current calendar, read from its workflow."""
     competition = await session.get(models.Competition, code)
@@ -195,10 +208,17 @@ async def read_competition(code: str, session: SessionDep, client: TemporalDep) 
 @router.put(
     "/{code}/stages/{stage}",
     response_model=CompetitionOut,
-    summary="Move one stage's window; every project's timers follow (role: organiser)",
+    summary="Move one stage's window; every project's timers follow",
+    **guard(Action.COMPETITION_SCHEDULE),
 )
 async def move_stage(
-    code: str, stage: str, body: StageMoveIn, session: SessionDep, client: TemporalDep
+    code: str,
+    stage: str,
+    body: StageMoveIn,
+    request: Request,
+    session: SessionDep,
+    client: TemporalDep,
+    principal: PrincipalDep,
 ) -> CompetitionOut:
     """Send the move to the competition workflow, which validates it and tells every project."""
     competition = await session.get(models.Competition, code)
@@ -215,10 +235,24 @@ async def move_stage(
         stage,
         body.opens_at.astimezone(UTC),
         body.closes_at.astimezone(UTC),
-        body.actor,
+        principal.username,
         body.reason,
         body.shift_later,
     )
     async with temporal_call(competition_not_found(code)):
-        await competition_handle(client, code).execute_update(CompetitionWorkflow.move_stage, move)
+        view = await competition_handle(client, code).execute_update(CompetitionWorkflow.move_stage, move)
+    await audit(
+        session,
+        request,
+        "competition.stage_moved",
+        "competition",
+        code,
+        stage=stage,
+        opens_at=move.opens_at.isoformat(),
+        closes_at=move.closes_at.isoformat(),
+        shift_later=move.shift_later,
+        reason=move.reason,
+        revision=view.revision,
+    )
+    await session.commit()
     return await read_competition(code, session, client)

@@ -10,8 +10,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 
+from api.auth import guard
 from api.deps import SessionDep, TemporalDep
 from api.schemas import HealthOut
+from domain.roles import Action
 
 router = APIRouter(tags=["operations"])
 CHECK_TIMEOUT = 3.0
@@ -28,8 +30,9 @@ async def _up(check: Awaitable[object]) -> str:
 @router.get(
     "/health",
     response_model=HealthOut,
-    summary="Database, Temporal and SMTP up or down (role: public)",
+    summary="Database, Temporal and SMTP up or down",
     responses={503: {"model": HealthOut}},
+    **guard(Action.HEALTH_READ),
 )
 async def health(request: Request, session: SessionDep, client: TemporalDep) -> JSONResponse:
     """200 when every part is up, 503 naming the ones that are down."""

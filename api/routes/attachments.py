@@ -1,0 +1,135 @@
+"""Attachments: upload a file to a project (checked by content, stored by hash), list a project's files."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from fastapi import APIRouter, Request, UploadFile, status
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from api.audit_trail import audit
+from api.auth import PrincipalDep, authorize_project, guard
+from api.deps import SessionDep, SettingsDep, StoreDep
+from api.errors import ApiError
+from db import models
+from domain.roles import Action
+from security.uploads import HEAD_BYTES, UploadRejected, check_content, declared_type, display_name
+
+router = APIRouter(tags=["attachments"])
+CHUNK = 1 << 20
+
+
+class AttachmentOut(BaseModel):
+    """A stored attachment."""
+
+    id: int
+    project_id: str
+    display_name: str
+    extension: str
+    kind: str
+    sha256: str
+    size: int
+    uploaded_at: datetime
+
+
+def _out(a: models.Attachment) -> AttachmentOut:
+    return AttachmentOut(
+        id=a.id,
+        project_id=a.project_id,
+        display_name=a.display_name,
+        extension=a.extension,
+        kind=a.kind,
+        sha256=a.sha256,
+        size=a.size,
+        uploaded_at=a.uploaded_at,
+    )
+
+
+@router.post(
+    "/projects/{project_id}/attachments",
+    status_code=status.HTTP_201_CREATED,
+    response_model=AttachmentOut,
+    summary="Upload a file (pdf, docx, xlsx, pptx, png, jpg, mp4) to the project",
+    **guard(Action.ATTACHMENT_UPLOAD),
+)
+async def upload(
+    project_id: str,
+    file: UploadFile,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    store: StoreDep,
+) -> AttachmentOut:
+    """Streams to a temporary file while hashing; refuses wrong content, empty files and files over the limit."""
+    await authorize_project(
+        session, principal, Action.ATTACHMENT_UPLOAD, await session.get(models.Project, project_id), project_id
+    )
+    temporary = store.temporary()
+    try:
+        file_type = declared_type(file.filename or "")
+        limit = settings.upload_limits()[file_type.kind]
+        digest, size, head = hashlib.sha256(), 0, b""
+        with temporary.open("wb") as out:
+            while chunk := await file.read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise UploadRejected(
+                        "file_too_large",
+                        f"{file_type.kind} 文件不能超过 {limit} 字节",
+                        f"{file_type.kind} files may not exceed {limit} bytes",
+                    )
+                head += chunk[: max(0, HEAD_BYTES - len(head))]
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise UploadRejected("file_empty", "文件是空的", "the file is empty")
+        check_content(file_type, head, temporary)
+    except UploadRejected as exc:
+        temporary.unlink(missing_ok=True)
+        raise ApiError(413 if exc.code == "file_too_large" else 422, exc.code, exc.zh, exc.en) from exc
+    sha256 = digest.hexdigest()
+    store.put(temporary, sha256)
+    attachment = models.Attachment(
+        project_id=project_id,
+        display_name=display_name(file.filename or ""),
+        extension=file_type.extension,
+        kind=file_type.kind,
+        sha256=sha256,
+        size=size,
+        uploaded_by=principal.username,
+    )
+    session.add(attachment)
+    await session.flush()
+    await audit(
+        session,
+        request,
+        "attachment.uploaded",
+        "project",
+        project_id,
+        attachment=attachment.id,
+        sha256=sha256,
+        size=size,
+        name=attachment.display_name,
+    )
+    await session.commit()
+    return _out(attachment)
+
+
+@router.get(
+    "/projects/{project_id}/attachments",
+    response_model=list[AttachmentOut],
+    summary="The project's attachments",
+    **guard(Action.PROJECT_READ),
+)
+async def list_attachments(project_id: str, session: SessionDep, principal: PrincipalDep) -> list[AttachmentOut]:
+    """Newest last."""
+    await authorize_project(
+        session, principal, Action.PROJECT_READ, await session.get(models.Project, project_id), project_id
+    )
+    rows = await session.scalars(
+        select(models.Attachment).where(models.Attachment.project_id == project_id).order_by(models.Attachment.id)
+    )
+    return [_out(a) for a in rows.all()]

@@ -1,0 +1,1 @@
+"""`contestctl`: the organisers' command line."""

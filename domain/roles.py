@@ -1,0 +1,111 @@
+"""Who may do what: roles, actions and the one table (role × action → scope) the API consults."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """Roles the notice names, plus the anonymous public."""
+
+    ORGANISER = "organiser"
+    TRACK_GROUP = "track_group"
+    JUDGE = "judge"
+    VERIFIER = "verifier"
+    COMMITTEE = "committee"
+    TEAM = "team"
+    PUBLIC = "public"
+
+
+class Scope(StrEnum):
+    """How far an allowed action reaches: everything, or only the caller's own objects."""
+
+    ALL = "all"
+    OWN_TRACKS = "own_tracks"
+    OWN_TEAM = "own_team"
+    ASSIGNED = "assigned"
+    SELF = "self"
+
+
+class Action(StrEnum):
+    """Every act the API offers, named `object.verb`."""
+
+    HEALTH_READ = "health.read"
+    COMPETITION_READ = "competition.read"
+    COMPETITION_CREATE = "competition.create"
+    COMPETITION_SCHEDULE = "competition.schedule"
+    PROJECT_REGISTER = "project.register"
+    PROJECT_READ = "project.read"
+    PROJECT_DECIDE = "project.decide"
+    ATTACHMENT_UPLOAD = "attachment.upload"
+    REPRESENTATIVES_READ = "representatives.read"
+    PERSONAL_DATA_REVEAL = "personal_data.reveal"
+    ACCOUNT_CREATE = "account.create"
+    ACCOUNT_LIST = "account.list"
+    ACCOUNT_UPDATE = "account.update"
+    ACCOUNT_SELF = "account.self"
+    SESSION_CREATE = "session.create"
+    API_KEY_MANAGE = "api_key.manage"
+    ASSIGNMENT_CREATE = "assignment.create"
+    AUDIT_READ = "audit.read"
+    AUDIT_VERIFY = "audit.verify"
+
+
+_EVERYONE: dict[Role, Scope] = {r: Scope.ALL for r in Role}
+_SIGNED_IN_SELF: dict[Role, Scope] = {r: Scope.SELF for r in Role if r is not Role.PUBLIC}
+_ORGANISER: dict[Role, Scope] = {Role.ORGANISER: Scope.ALL}
+
+POLICY: dict[Action, dict[Role, Scope]] = {
+    Action.HEALTH_READ: _EVERYONE,
+    Action.COMPETITION_READ: _EVERYONE,
+    Action.COMPETITION_CREATE: _ORGANISER,
+    Action.COMPETITION_SCHEDULE: _ORGANISER,
+    Action.PROJECT_REGISTER: {Role.PUBLIC: Scope.ALL, Role.ORGANISER: Scope.ALL},
+    Action.PROJECT_READ: {
+        Role.ORGANISER: Scope.ALL,
+        Role.TRACK_GROUP: Scope.OWN_TRACKS,
+        Role.TEAM: Scope.OWN_TEAM,
+        Role.JUDGE: Scope.ASSIGNED,
+        Role.VERIFIER: Scope.ASSIGNED,
+    },
+    Action.PROJECT_DECIDE: {Role.ORGANISER: Scope.ALL, Role.TRACK_GROUP: Scope.OWN_TRACKS},
+    Action.ATTACHMENT_UPLOAD: {Role.ORGANISER: Scope.ALL, Role.TEAM: Scope.OWN_TEAM},
+    Action.REPRESENTATIVES_READ: {
+        Role.ORGANISER: Scope.ALL,
+        Role.TRACK_GROUP: Scope.OWN_TRACKS,
+        Role.TEAM: Scope.OWN_TEAM,
+    },
+    Action.PERSONAL_DATA_REVEAL: _ORGANISER,
+    Action.ACCOUNT_CREATE: _ORGANISER,
+    Action.ACCOUNT_LIST: _ORGANISER,
+    Action.ACCOUNT_UPDATE: _ORGANISER,
+    Action.ACCOUNT_SELF: _SIGNED_IN_SELF,
+    Action.SESSION_CREATE: _EVERYONE,
+    Action.API_KEY_MANAGE: {**_SIGNED_IN_SELF, Role.ORGANISER: Scope.ALL},
+    Action.ASSIGNMENT_CREATE: _ORGANISER,
+    Action.AUDIT_READ: _ORGANISER,
+    Action.AUDIT_VERIFY: _ORGANISER,
+}
+
+
+# Actions on one project: a caller the table (or the scope) denies gets 404, as if the project did not exist.
+PROJECT_ACTIONS = frozenset(
+    {
+        Action.PROJECT_READ,
+        Action.PROJECT_DECIDE,
+        Action.ATTACHMENT_UPLOAD,
+        Action.REPRESENTATIVES_READ,
+        Action.PERSONAL_DATA_REVEAL,
+        Action.ASSIGNMENT_CREATE,
+    }
+)
+
+
+def scope_of(role: Role, action: Action) -> Scope | None:
+    """The scope a role has for an action, or None when the table denies it."""
+    return POLICY[action].get(role)
+
+
+def roles_allowed(action: Action) -> list[str]:
+    """The roles that may perform an action, for the OpenAPI schema."""
+    return [role.value for role in POLICY[action]]

@@ -1,0 +1,1 @@
+"""Secrets: password and API-key hashing, session tokens, personal-data encryption."""

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 
+MAX_PATH, MAX_QUERY = 512, 2048
 UPLOAD_PATH = re.compile(r"/attachments$")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -24,7 +25,17 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if "\x00" in scope.get("path", "") or b"%00" in scope.get("query_string", b"") + scope.get("raw_path", b""):
+        path, query = scope.get("path", ""), scope.get("query_string", b"")
+        if len(path) > MAX_PATH or len(query) > MAX_QUERY:
+            await send_error(
+                send,
+                414,
+                "uri_too_long",
+                "地址或参数过长",
+                f"paths are capped at {MAX_PATH} characters, queries at {MAX_QUERY}",
+            )
+            return
+        if "\x00" in path or b"%00" in query + scope.get("raw_path", b""):
             await send_error(send, 422, "invalid_request", "地址或参数包含空字符", "the path or query contains a NUL")
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")

@@ -128,3 +128,10 @@ async def test_nul_characters_are_refused_before_the_database(public: httpx.Asyn
     in_path = await public.get("/competitions/ln%00x")
     assert (in_body.status_code, in_body.json()["error"]["code"]) == (422, "invalid_request")
     assert (in_path.status_code, in_path.json()["error"]["code"]) == (422, "invalid_request")
+
+
+async def test_overlong_paths_and_queries_are_refused(public: httpx.AsyncClient) -> None:
+    long_path = await public.get("/projects/" + "P" * 600)
+    long_query = await public.get("/audit", params={"object_id": "x" * 3000})
+    assert (long_path.status_code, long_path.json()["error"]["code"]) == (414, "uri_too_long")
+    assert (long_query.status_code, long_query.json()["error"]["code"]) == (414, "uri_too_long")

@@ -62,3 +62,22 @@ class BroadcastResult:
 
     signalled: int
     failed: int
+
+
+@dataclass(frozen=True)
+class ViolationRecord:
+    """A broken eligibility rule as the workflow keeps it."""
+
+    code: str
+    clause: str
+    zh: str
+    en: str
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class EligibilityReport:
+    """The rules' verdict on a registered project at one moment."""
+
+    project_id: str
+    violations: list[ViolationRecord]

@@ -11,7 +11,8 @@ from temporalio.client import Client
 from activities.smtp import SmtpConfig, SmtpSender
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routes import accounts, attachments, audit, auth, competitions, health, projects
+from api.routes import accounts, attachments, audit, auth, competitions, health, materials, projects
+from checks.registry import make_registry
 from config import Settings, get_settings
 from db.session import make_engine, make_sessionmaker
 from security.personal_data import PersonalDataCipher, load_key
@@ -29,6 +30,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         app.state.sessions = make_sessionmaker(engine)
         app.state.temporal = temporal or await Client.connect(
             settings.temporal_address, namespace=settings.temporal_namespace
+        )
+        app.state.registry = make_registry(
+            settings.credit_registry_url, settings.credit_registry_token, app.state.sessions
         )
         app.state.store = LocalFileStore(settings.data_dir / "files")
         app.state.cipher = PersonalDataCipher(load_key(settings.personal_data_key, settings.data_dir))
@@ -59,6 +63,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(competitions.router)
     app.include_router(projects.router)
     app.include_router(attachments.router)
+    app.include_router(materials.router)
     return app
 
 

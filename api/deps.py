@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from checks.registry import CreditRegistry
 from config import Settings
 from security.personal_data import PersonalDataCipher
 from storage import LocalFileStore
@@ -48,6 +49,15 @@ def get_store(request: Request) -> LocalFileStore:
 
 
 StoreDep = Annotated[LocalFileStore, Depends(get_store)]
+
+
+def get_registry(request: Request) -> CreditRegistry:
+    """The credit registry (local tables or HTTP service)."""
+    registry: CreditRegistry = request.app.state.registry
+    return registry
+
+
+RegistryDep = Annotated[CreditRegistry, Depends(get_registry)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,13 +14,17 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.accounts import check_password_strength, create_account
 from api.errors import ApiError, competition_not_found
-from api.schemas import ProjectRegister, RepresentativeIn
+from api.materials import add_application_version
+from api.schemas import ProjectRegister, RepresentativeIn, UnitIn
 from api.temporal_errors import temporal_call
 from api.views import utc_offset_minutes
+from checks.facts import EntryContext, entry_facts
+from checks.registry import CreditRegistry, RegistryUnavailable
 from config import Settings
 from db import models
 from db.upsert import insert_if_absent
-from domain.calendar import window_of
+from domain.calendar import StageWindow, window_of
+from domain.eligibility import UnitFacts, Violation, evaluate
 from domain.identifiers import mask_id_number, mask_phone
 from domain.roles import Role
 from domain.stages import Stage
@@ -27,8 +32,11 @@ from security.personal_data import PersonalDataCipher
 from workflows import presentation
 from workflows import search_attributes as sa
 from workflows.competition import CompetitionWorkflow, competition_workflow_id
-from workflows.contracts import CalendarView, ProjectStart
+from workflows.contracts import CalendarView, MaterialsState, ProjectStart
 from workflows.project import ProjectWorkflow
+
+REGISTRY_WAIT = 3.0  # seconds the API waits on the credit registry before leaving the check to the workflow
+CONFLICTS = frozenset({"registration_closed", "team_second_project", "team_second_competition"})
 
 
 def project_id_for(competition_code: str, number: int) -> str:
@@ -47,8 +55,15 @@ class Entry:
     now: datetime
 
 
-async def check_entry(session: AsyncSession, client: Client, code: str, body: ProjectRegister) -> Entry:
-    """The rules a registration must pass before anything is stored."""
+async def check_entry(
+    session: AsyncSession,
+    client: Client,
+    registry: CreditRegistry,
+    cipher: PersonalDataCipher,
+    code: str,
+    body: ProjectRegister,
+) -> Entry:
+    """Every eligibility rule a registration can be judged on now; any violation answers 4xx with all of them."""
     competition = await session.get(models.Competition, code)
     if competition is None:
         raise competition_not_found(code)
@@ -62,29 +77,36 @@ async def check_entry(session: AsyncSession, client: Client, code: str, body: Pr
             f"赛题 {body.problem_code} 不属于本赛事",
             f"problem '{body.problem_code}' is not in this competition",
         )
-    limit = int(competition.catalog["eligibility"]["max_representatives"])
-    if len(body.team.representatives) > limit:
-        raise ApiError(
-            422,
-            "too_many_representatives",
-            f"每个团队的参赛代表不超过 {limit} 人",
-            f"a team has at most {limit} representatives",
-        )
     async with temporal_call(competition_not_found(code)):
         handle = client.get_workflow_handle_for(CompetitionWorkflow.run, competition_workflow_id(code))
         calendar = await handle.query(CompetitionWorkflow.calendar)
     now = datetime.now(UTC)
     registration = window_of(calendar.windows, Stage.REGISTRATION)
-    if not registration.opens_at <= now < registration.closes_at:
-        raise ApiError(
-            409,
-            "registration_closed",
-            "当前不在报名时间内",
-            "registration is not open now",
-            opens_at=registration.opens_at.isoformat(),
-            closes_at=registration.closes_at.isoformat(),
-        )
-    await _check_team_name(session, code, body.team.name)
+    eligibility = competition.catalog.get("eligibility", {})
+    context = EntryContext(
+        code,
+        competition.edition,
+        problem.track_code,
+        int(eligibility.get("max_representatives", 5)),
+        tuple(eligibility.get("public_sector_tracks", ())),
+        body.team.name,
+    )
+    units = tuple(unit_facts(u) for u in (body.team.lead_unit, *body.team.partner_units))
+    try:
+        answer = await asyncio.wait_for(registry.lookup([u.credit_code for u in units]), REGISTRY_WAIT)
+    except (RegistryUnavailable, TimeoutError):
+        answer = None  # the workflow checks again and stays pending until the registry answers
+    facts = await entry_facts(
+        session,
+        context,
+        units,
+        [cipher.blind_index(r.id_number) for r in body.team.representatives],
+        answer,
+        registration_open=registration.opens_at <= now < registration.closes_at,
+    )
+    violations = evaluate(facts)
+    if violations:
+        raise ineligible(violations, registration)
     track = await session.scalar(
         select(models.Track).where(models.Track.competition_code == code, models.Track.code == problem.track_code)
     )
@@ -93,14 +115,33 @@ async def check_entry(session: AsyncSession, client: Client, code: str, body: Pr
     return Entry(competition, problem, track, calendar, now)
 
 
-async def _check_team_name(session: AsyncSession, code: str, name: str) -> None:
-    taken = await session.scalar(
-        select(models.Team.id).where(models.Team.competition_code == code, models.Team.name == name)
+def unit_facts(unit: UnitIn) -> UnitFacts:
+    """What the rules need of a unit in a registration."""
+    return UnitFacts(
+        unit.credit_code,
+        unit.name,
+        unit.kind,
+        unit.independent_legal_person,
+        tuple((r.credit_code, r.relation) for r in unit.related_units),
     )
-    if taken:
-        raise ApiError(
-            409, "team_exists", f"团队名称「{name}」已被使用", f"team name '{name}' is taken in this competition"
-        )
+
+
+def ineligible(violations: list[Violation], registration: StageWindow) -> ApiError:
+    """One error naming every broken rule; its code is the first rule's."""
+    first = violations[0]
+    status = 409 if first.code in CONFLICTS else 422
+    return ApiError(
+        status,
+        first.code,
+        "；".join(v.zh for v in violations),
+        "; ".join(v.en for v in violations),
+        violations=[
+            {"code": v.code, "clause": v.clause, "message_zh": v.zh, "message_en": v.en, "subject": v.subject}
+            for v in violations
+        ],
+        opens_at=registration.opens_at.isoformat(),
+        closes_at=registration.closes_at.isoformat(),
+    )
 
 
 async def allocate_number(session: AsyncSession, code: str) -> int:
@@ -118,35 +159,37 @@ async def allocate_number(session: AsyncSession, code: str) -> int:
 
 
 async def store_entry(
-    session: AsyncSession, entry: Entry, body: ProjectRegister, cipher: PersonalDataCipher
+    session: AsyncSession,
+    entry: Entry,
+    body: ProjectRegister,
+    cipher: PersonalDataCipher,
 ) -> tuple[models.Project, models.Team]:
-    """Unit (shared by credit code), team and its contact's account, representatives (personal data encrypted)
-    and project; flushed, not committed."""
+    """Units (shared by credit code, with declared relations), team and its contact's account, representatives
+    (personal data encrypted), the project and its first application version; flushed, not committed."""
     check_password_strength(body.team.password)
     code = entry.competition.code
     number = await allocate_number(session, code)
-    lead = body.team.lead_unit
-    await insert_if_absent(
-        session,
-        models.Unit,
-        {"credit_code": lead.credit_code, "name": lead.name, "kind": lead.kind.value, "is_sme": lead.is_sme},
-        ["credit_code"],
-    )
-    unit_id = await session.scalar(select(models.Unit.id).where(models.Unit.credit_code == lead.credit_code))
+    lead_id = await store_unit(session, body.team.lead_unit)
     team = models.Team(
         competition_code=code,
         name=body.team.name,
-        lead_unit_id=unit_id,
+        lead_unit_id=lead_id,
         contact_name=body.team.contact_name,
         contact_email=str(body.team.contact_email),
     )
     session.add(team)
     try:
         await session.flush()
-    except IntegrityError:
-        await session.rollback()
-        await _check_team_name(session, code, body.team.name)
-        raise
+    except IntegrityError as exc:
+        raise ApiError(
+            409,
+            "team_second_project",
+            "每个参赛团队只能提交1个参赛项目（通知五(一)2）",
+            "a team submits exactly one project (notice 五(一)2)",
+        ) from exc
+    session.add(models.TeamUnit(team_id=team.id, unit_id=lead_id, role="lead"))
+    for partner in body.team.partner_units:
+        session.add(models.TeamUnit(team_id=team.id, unit_id=await store_unit(session, partner), role="partner"))
     await create_account(
         session,
         username=str(body.team.contact_email),
@@ -169,7 +212,40 @@ async def store_entry(
     )
     session.add(project)
     await session.flush()
+    if body.application is not None:
+        await add_application_version(session, project.id, body.application.model_dump(), body.team.contact_email)
     return project, team
+
+
+async def store_unit(session: AsyncSession, unit: UnitIn) -> int:
+    """The unit's id, adding it (and its declared relations) the first time its credit code is seen."""
+    await insert_if_absent(
+        session,
+        models.Unit,
+        {
+            "credit_code": unit.credit_code,
+            "name": unit.name,
+            "kind": unit.kind.value,
+            "is_sme": unit.is_sme,
+            "independent_legal_person": unit.independent_legal_person,
+        },
+        ["credit_code"],
+    )
+    unit_id = await session.scalar(select(models.Unit.id).where(models.Unit.credit_code == unit.credit_code))
+    assert unit_id is not None
+    for related in unit.related_units:
+        await insert_if_absent(
+            session,
+            models.UnitRelation,
+            {
+                "unit_id": unit_id,
+                "related_credit_code": related.credit_code,
+                "related_name": related.name,
+                "relation": related.relation.value,
+            },
+            ["unit_id", "related_credit_code", "relation"],
+        )
+    return int(unit_id)
 
 
 def representative(team_id: int, given: RepresentativeIn, cipher: PersonalDataCipher) -> models.Representative:
@@ -187,7 +263,12 @@ def representative(team_id: int, given: RepresentativeIn, cipher: PersonalDataCi
 
 
 async def start_project_workflow(
-    client: Client, settings: Settings, entry: Entry, project: models.Project, team: models.Team
+    client: Client,
+    settings: Settings,
+    entry: Entry,
+    project: models.Project,
+    team: models.Team,
+    materials: MaterialsState,
 ) -> None:
     """Start the project's workflow, findable at once by competition, stage, track and problem."""
     competition, track, problem = entry.competition, entry.track, entry.problem
@@ -206,6 +287,8 @@ async def start_project_workflow(
         calendar=entry.calendar.windows,
         calendar_revision=entry.calendar.revision,
         display_utc_offset_minutes=utc_offset_minutes(competition.timezone, entry.now),
+        materials=materials,
+        reminder_before_seconds=float(competition.catalog.get("reminder_days", 3)) * 86400 * competition.time_scale,
     )
     attributes = TypedSearchAttributes(
         [

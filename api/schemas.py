@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator, model_validator
 
+from domain.eligibility import Relation, UnitKind
 from domain.identifiers import is_valid_credit_code, is_valid_id_number, is_valid_mobile
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -83,31 +83,36 @@ class CompetitionOut(BaseModel):
     calendar: list[StageWindowOut]
 
 
-class UnitKind(StrEnum):
-    """Kinds of entrant unit the notice names."""
+CreditCode = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=18, max_length=18)]
 
-    ENTERPRISE = "enterprise"
-    PUBLIC_INSTITUTION = "public_institution"
-    RESEARCH_INSTITUTE = "research_institute"
-    UNIVERSITY = "university"
-    GOVERNMENT_DEPARTMENT = "government_department"
-    OTHER = "other"
+
+def _credit_code(value: str) -> str:
+    if not is_valid_credit_code(value):
+        raise ValueError("not a valid unified social credit code (统一社会信用代码校验位不符)")
+    return value
+
+
+class RelatedUnitIn(Strict):
+    """A parent, subsidiary, holding company or branch of an entrant unit (declared, for 五(一)5)."""
+
+    name: Title
+    credit_code: CreditCode
+    relation: Relation
+
+    _check = field_validator("credit_code")(_credit_code)
 
 
 class UnitIn(Strict):
-    """The lead unit (牵头参赛单位)."""
+    """An entrant unit (the lead unit 牵头参赛单位, or a partner)."""
 
     name: Title
-    credit_code: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=18, max_length=18)]
+    credit_code: CreditCode
     kind: UnitKind
-    is_sme: bool = False
+    independent_legal_person: bool = Field(description="Has independent legal-person status (具有独立法人资格)")
+    is_sme: bool = Field(False, description="SME declaration (中小企业声明), for enterprises")
+    related_units: list[RelatedUnitIn] = Field(default_factory=list, max_length=20)
 
-    @field_validator("credit_code")
-    @classmethod
-    def _check_digit(cls, value: str) -> str:
-        if not is_valid_credit_code(value):
-            raise ValueError("not a valid unified social credit code (统一社会信用代码校验位不符)")
-        return value
+    _check = field_validator("credit_code")(_credit_code)
 
 
 class RepresentativeIn(Strict):
@@ -143,7 +148,21 @@ class TeamIn(Strict):
         description="Password of the team contact's account (username: the contact email)"
     )
     lead_unit: UnitIn
+    partner_units: list[UnitIn] = Field(default_factory=list, max_length=10)
     representatives: list[RepresentativeIn] = Field(default_factory=list, max_length=20)
+
+
+Section = Annotated[str, StringConstraints(strip_whitespace=True, max_length=20000)]
+
+
+class ApplicationIn(Strict):
+    """The application (项目申报书): its five sections (五(三)1)."""
+
+    overview: Section = ""
+    solution: Section = ""
+    application_value: Section = ""
+    business_model: Section = ""
+    team: Section = ""
 
 
 class ProjectRegister(Strict):
@@ -152,6 +171,7 @@ class ProjectRegister(Strict):
     project_name: Title
     problem_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     team: TeamIn
+    application: ApplicationIn | None = Field(None, description="The application's sections, if ready")
 
 
 class DecisionIn(Strict):

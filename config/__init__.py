@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     login_attempts: int = Field(5, description="Failed logins allowed per account within login_window_minutes")
     login_window_minutes: int = 15
     max_body_bytes: int = Field(4 * 1024 * 1024, description="Largest request body the API reads (not uploads)")
+    credit_registry_url: str = Field("", description="HTTP credit service; empty: the tables organisers import")
+    credit_registry_token: str = ""
     upload_document_max_bytes: int = 50 * 1024 * 1024
     upload_image_max_bytes: int = 20 * 1024 * 1024
     upload_video_max_bytes: int = 500 * 1024 * 1024

@@ -33,6 +33,8 @@ class Competition(Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64))
     rehearsal: Mapped[bool] = mapped_column(default=False)
+    edition: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
+    time_scale: Mapped[float] = mapped_column(default=1.0, server_default="1")
     project_counter: Mapped[int] = mapped_column(default=0)
     catalog: Mapped[dict[str, Any]] = mapped_column(JSON)
     calendar: Mapped[list[Any]] = mapped_column(JSON)
@@ -79,6 +81,85 @@ class Unit(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
     is_sme: Mapped[bool] = mapped_column(default=False)
+    independent_legal_person: Mapped[bool] = mapped_column(default=True, server_default="1")
+
+
+class UnitRelation(Base):
+    """A unit's declared parent, subsidiary, holding company or branch (for the organiser-affiliation rule)."""
+
+    __tablename__ = "unit_relations"
+    __table_args__ = (UniqueConstraint("unit_id", "related_credit_code", "relation"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    related_credit_code: Mapped[str] = mapped_column(String(18))
+    related_name: Mapped[str] = mapped_column(String(200))
+    relation: Mapped[str] = mapped_column(String(16))
+
+
+class TeamUnit(Base):
+    """A unit of a team: its lead unit or a partner."""
+
+    __tablename__ = "team_units"
+    __table_args__ = (UniqueConstraint("team_id", "unit_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class CreditListing(Base):
+    """A unit on a dishonest list, as imported by organisers (the local credit registry)."""
+
+    __tablename__ = "credit_listings"
+    __table_args__ = (UniqueConstraint("credit_code", "list_kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    credit_code: Mapped[str] = mapped_column(String(18), index=True)
+    list_kind: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    source: Mapped[str] = mapped_column(String(200), default="")
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrganiserAffiliate(Base):
+    """An organising body or one of its branches, subsidiaries, holding companies or parents."""
+
+    __tablename__ = "organiser_affiliates"
+
+    credit_code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApplicationVersion(Base):
+    """One version of the application (项目申报书): its five sections."""
+
+    __tablename__ = "application_versions"
+    __table_args__ = (UniqueConstraint("project_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    sections: Mapped[dict[str, Any]] = mapped_column(JSON)
+    submitted_by: Mapped[str] = mapped_column(String(254))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SupplementRequest(Base):
+    """Organisers asking a team for more materials by a due date."""
+
+    __tablename__ = "supplement_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    items: Mapped[list[Any]] = mapped_column(JSON)
+    due_at: Mapped[datetime]
+    requested_by: Mapped[str] = mapped_column(String(254))
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    fulfilled_at: Mapped[datetime | None]
 
 
 class Team(Base):
@@ -93,6 +174,7 @@ class Team(Base):
     lead_unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"))
     contact_name: Mapped[str] = mapped_column(String(100))
     contact_email: Mapped[str] = mapped_column(String(254))
+    representatives_locked_at: Mapped[datetime | None]
 
 
 class Representative(Base):
@@ -269,6 +351,8 @@ class Attachment(Base):
     extension: Mapped[str] = mapped_column(String(8))
     kind: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    category: Mapped[str] = mapped_column(String(32), default="other", server_default="other")
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
     size: Mapped[int]
     uploaded_by: Mapped[str] = mapped_column(String(254))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)

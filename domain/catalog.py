@@ -11,6 +11,7 @@ from itertools import pairwise
 from typing import Any
 
 from domain.calendar import CalendarError, DateRange
+from domain.materials import PROOF_CATEGORIES
 from domain.stages import SCHEDULED_STAGES, Stage
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -107,6 +108,8 @@ class Catalog:
     problems: tuple[Problem, ...]
     quotas: Quotas
     eligibility: EligibilityPolicy
+    required_proofs: tuple[str, ...] = ("unit_qualification", "responsibility_statement")
+    reminder_days: int = 3
     short_name: str = ""
     edition: str = ""
     contact: str = ""
@@ -308,6 +311,17 @@ def _eligibility(raw: Any, tracks: tuple[Track, ...]) -> EligibilityPolicy:
     return EligibilityPolicy(_int(raw, "max_representatives", where, 1), tuple(listed))
 
 
+def _required_proofs(raw: Any) -> tuple[str, ...]:
+    listed = (
+        raw.get("required_proofs", ["unit_qualification", "responsibility_statement"])
+        if isinstance(raw, Mapping)
+        else None
+    )
+    if not isinstance(listed, list) or any(c not in PROOF_CATEGORIES for c in listed):
+        raise CatalogError(f"materials.required_proofs: each must be one of {', '.join(PROOF_CATEGORIES)}")
+    return tuple(listed)
+
+
 def parse_catalog(data: Any) -> Catalog:
     """A validated Catalog from plain data (as loaded from YAML or JSON); CatalogError names the bad entry."""
     if not isinstance(data, Mapping):
@@ -331,6 +345,8 @@ def parse_catalog(data: Any) -> Catalog:
         problems=_problems(data.get("problems"), tracks),
         quotas=_quotas(_req(data, "quotas", "catalog"), tracks),
         eligibility=_eligibility(_req(data, "eligibility", "catalog"), tracks),
+        required_proofs=_required_proofs(data.get("materials") or {}),
+        reminder_days=_int(data, "reminder_days", "catalog", 0) if "reminder_days" in data else 3,
         short_name=str(data.get("short_name", "")),
         edition=str(data.get("edition", "")),
         contact=str(data.get("contact", "")),

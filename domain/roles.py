@@ -37,7 +37,7 @@ class Action(StrEnum):
     PROJECT_REGISTER = "project.register"
     PROJECT_READ = "project.read"
     PROJECT_DECIDE = "project.decide"
-    ATTACHMENT_UPLOAD = "attachment.upload"
+    MATERIALS_EDIT = "materials.edit"
     REPRESENTATIVES_READ = "representatives.read"
     PERSONAL_DATA_REVEAL = "personal_data.reveal"
     ACCOUNT_CREATE = "account.create"
@@ -69,7 +69,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
         Role.VERIFIER: Scope.ASSIGNED,
     },
     Action.PROJECT_DECIDE: {Role.ORGANISER: Scope.ALL, Role.TRACK_GROUP: Scope.OWN_TRACKS},
-    Action.ATTACHMENT_UPLOAD: {Role.ORGANISER: Scope.ALL, Role.TEAM: Scope.OWN_TEAM},
+    Action.MATERIALS_EDIT: {Role.ORGANISER: Scope.ALL, Role.TEAM: Scope.OWN_TEAM},
     Action.REPRESENTATIVES_READ: {
         Role.ORGANISER: Scope.ALL,
         Role.TRACK_GROUP: Scope.OWN_TRACKS,
@@ -93,7 +93,7 @@ PROJECT_ACTIONS = frozenset(
     {
         Action.PROJECT_READ,
         Action.PROJECT_DECIDE,
-        Action.ATTACHMENT_UPLOAD,
+        Action.MATERIALS_EDIT,
         Action.REPRESENTATIVES_READ,
         Action.PERSONAL_DATA_REVEAL,
         Action.ASSIGNMENT_CREATE,

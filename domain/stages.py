@@ -23,6 +23,7 @@ class Outcome(StrEnum):
     """How a project's run ends."""
 
     COMPLETED = "completed"
+    NOT_SUBMITTED = "not_submitted"
     NOT_ADVANCED = "not_advanced"
     DISQUALIFIED = "disqualified"
     WITHDRAWN = "withdrawn"

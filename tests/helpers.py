@@ -18,13 +18,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.accounts import create_account
 from catalogs import bundled_catalogs, load_catalog
-from db.models import SessionToken
+from db.models import Competition, Project, SessionToken, Team, TeamUnit, Unit
+from db.upsert import insert_if_absent
 from domain.calendar import StageWindow, build_calendar
 from domain.identifiers import credit_code_check_char
 from domain.roles import Role
 from domain.stages import Stage
 from security.tokens import new_session_token, token_digest
-from workflows.contracts import ProjectResult, ProjectStart, ProjectStatus
+from workflows.contracts import MaterialsState, ProjectResult, ProjectStart, ProjectStatus
 from workflows.project import ProjectWorkflow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -44,8 +45,20 @@ def liaoning_calendar_from(now: datetime) -> list[StageWindow]:
     ]
 
 
-def project_start(project_id: str, calendar: list[StageWindow], email: str = "team@example.com") -> ProjectStart:
-    """A project in the city governance track."""
+COMPLETE = MaterialsState(complete=True, missing=[], version=1)
+SECTIONS = {
+    "overview": "项目背景、应用行业、核心优势",
+    "solution": "架构设计、关键技术、数据要素利用方案",
+    "application_value": "应用案例、经济效益、社会效益",
+    "business_model": "推广模式、市场空间",
+    "team": "履历、资质和优势",
+}
+
+
+def project_start(
+    project_id: str, calendar: list[StageWindow], email: str = "team@example.com", materials: MaterialsState = COMPLETE
+) -> ProjectStart:
+    """A project in the city governance track (complete materials unless told otherwise)."""
     return ProjectStart(
         project_id=project_id,
         competition_code="ln-test",
@@ -59,7 +72,66 @@ def project_start(project_id: str, calendar: list[StageWindow], email: str = "te
         contact_name="王伟",
         contact_email=email,
         calendar=calendar,
+        materials=materials,
     )
+
+
+async def seed_project(
+    sessions: async_sessionmaker[AsyncSession],
+    start: ProjectStart,
+    *,
+    unit_kind: str = "enterprise",
+    credit_code: str | None = None,
+) -> str:
+    """The database rows a project workflow expects (competition, unit, team, project), without the API."""
+    code = credit_code or make_credit_code(uuid.uuid4().hex)
+    async with sessions.begin() as session:
+        await insert_if_absent(
+            session,
+            Competition,
+            {
+                "code": start.competition_code,
+                "name": start.competition_name,
+                "timezone": "Asia/Shanghai",
+                "rehearsal": False,
+                "edition": "test-edition",
+                "project_counter": 0,
+                "created_at": datetime.now(UTC),
+                "catalog": {
+                    "eligibility": {
+                        "max_representatives": 5,
+                        "public_sector_tracks": ["city_governance", "meteorology", "emergency"],
+                    }
+                },
+                "calendar": [],
+            },
+            ["code"],
+        )
+        unit = Unit(credit_code=code, name=f"单位{code[-6:]}", kind=unit_kind, independent_legal_person=True)
+        session.add(unit)
+        await session.flush()
+        team = Team(
+            competition_code=start.competition_code,
+            name=f"{start.team_name}{uuid.uuid4().hex[:6]}",
+            lead_unit_id=unit.id,
+            contact_name=start.contact_name,
+            contact_email=start.contact_email,
+        )
+        session.add(team)
+        await session.flush()
+        session.add(TeamUnit(team_id=team.id, unit_id=unit.id, role="lead"))
+        session.add(
+            Project(
+                id=start.project_id,
+                competition_code=start.competition_code,
+                number=uuid.uuid4().int % 10**9,
+                name=start.project_name,
+                team_id=team.id,
+                track_code=start.track_code,
+                problem_code=start.problem_code,
+            )
+        )
+    return code
 
 
 async def start_project(
@@ -126,6 +198,7 @@ def registration_body(email: str, team: str | None = None, **overrides: Any) -> 
     body: dict[str, Any] = {
         "project_name": "城市生命线数字孪生平台",
         "problem_code": "city_governance-07",
+        "application": SECTIONS,
         "team": {
             "name": team or f"团队{uuid.uuid4().hex[:6]}",
             "contact_name": "王伟",
@@ -135,6 +208,7 @@ def registration_body(email: str, team: str | None = None, **overrides: Any) -> 
                 "name": "沈阳某科技有限公司",
                 "credit_code": make_credit_code(uuid.uuid4().hex),
                 "kind": "enterprise",
+                "independent_legal_person": True,
                 "is_sme": True,
             },
             "representatives": [
@@ -197,3 +271,19 @@ async def eventually(check: Callable[[], Any], within: float = 20.0) -> Any:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.25)
+
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+LIAONING_PROOFS = ("unit_qualification", "responsibility_statement", "application_case", "ip_proof")
+
+
+async def complete_proofs(client: httpx.AsyncClient, project_id: str, headers: dict[str, str] | None = None) -> None:
+    """Upload one PDF for each proof category the Liaoning catalog requires."""
+    for category in LIAONING_PROOFS:
+        response = await client.post(
+            f"/projects/{project_id}/attachments",
+            headers=headers or {},
+            data={"category": category},
+            files={"file": (f"{category}.pdf", PDF + category.encode(), "application/pdf")},
+        )
+        assert response.status_code == 201, response.text

@@ -116,8 +116,10 @@ def _calls() -> dict[Action, Call]:
         Action.PROJECT_DECIDE: lambda c, w, r, p: c.post(
             f"/projects/{p}/decisions", json={"stage": "final_review", "decision": "advance"}
         ),
-        Action.ATTACHMENT_UPLOAD: lambda c, w, r, p: c.post(
-            f"/projects/{p}/attachments", files={"file": ("申报书.pdf", b"%PDF-1.7 test", "application/pdf")}
+        Action.MATERIALS_EDIT: lambda c, w, r, p: c.post(
+            f"/projects/{p}/attachments",
+            data={"category": "other"},
+            files={"file": ("申报书.pdf", b"%PDF-1.7 test", "application/pdf")},
         ),
         Action.REPRESENTATIVES_READ: lambda c, w, r, p: c.get(f"/projects/{p}/representatives"),
         Action.PERSONAL_DATA_REVEAL: lambda c, w, r, p: c.post(

@@ -17,7 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from devtools.binaries import temporal_cli
 from devtools.mail_sink import MailSink, read_store
-from tests.helpers import eventually, keep_history, make_id_number, registration_body, rehearsal
+from tests.helpers import complete_proofs, eventually, keep_history, make_id_number, registration_body, rehearsal
 from workflows.competition import competition_workflow_id
 
 
@@ -91,6 +91,7 @@ async def test_moving_a_deadline_moves_every_projects_timer(
         response = await api.post(f"/competitions/{code}/projects", json=registration())
         assert response.status_code == 201, response.text
         ids.append(response.json()["id"])
+        await complete_proofs(api, ids[-1])
     before = (await api.get(f"/competitions/{code}")).json()
     query = f'ContestCompetition="{code}" AND WorkflowType="ProjectWorkflow"'
     await eventually(lambda: asyncio.to_thread(lambda: len(cli_list(dev_env, query)) == 3))
@@ -177,7 +178,7 @@ async def test_conflicts_and_unknowns_answer_4xx(api: httpx.AsyncClient) -> None
     body = registration(team="重名团队")
     assert (await api.post(f"/competitions/{code}/projects", json=body)).status_code == 201
     again = await api.post(f"/competitions/{code}/projects", json=registration(team="重名团队"))
-    assert (again.status_code, again.json()["error"]["code"]) == (409, "team_exists")
+    assert (again.status_code, again.json()["error"]["code"]) == (409, "team_second_project")
     missing = await api.post("/competitions/nope/projects", json=body)
     assert (missing.status_code, missing.json()["error"]["code"]) == (404, "competition_not_found")
     assert (await api.get("/projects/nope-P00001")).json()["error"]["code"] == "project_not_found"

@@ -46,6 +46,7 @@ async def test_a_team_uploads_a_real_pdf_stored_by_content(
     response = await public.post(
         f"/projects/{project_id}/attachments",
         headers=auth,
+        data={"category": "other"},
         files={"file": ("../../etc/项目申报书.pdf", PDF, "application/pdf")},
     )
     assert response.status_code == 201, response.text
@@ -59,6 +60,7 @@ async def test_a_team_uploads_a_real_pdf_stored_by_content(
     good = await public.post(
         f"/projects/{project_id}/attachments",
         headers=auth,
+        data={"category": "other"},
         files={"file": ("方案.docx", docx(True), "application/octet-stream")},
     )
     assert good.status_code == 201, good.text
@@ -81,7 +83,10 @@ async def test_files_that_lie_are_refused(
 ) -> None:
     project_id, auth = team
     response = await public.post(
-        f"/projects/{project_id}/attachments", headers=auth, files={"file": (name, content, "application/pdf")}
+        f"/projects/{project_id}/attachments",
+        headers=auth,
+        data={"category": "other"},
+        files={"file": (name, content, "application/pdf")},
     )
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == code and response.json()["error"]["message_zh"]
@@ -107,7 +112,10 @@ async def test_size_limits_per_kind_and_per_body(
     ):
         big_pdf = PDF + b"0" * 2000
         response = await client.post(
-            f"/projects/{project_id}/attachments", headers=auth, files={"file": ("big.pdf", big_pdf, "application/pdf")}
+            f"/projects/{project_id}/attachments",
+            headers=auth,
+            data={"category": "other"},
+            files={"file": ("big.pdf", big_pdf, "application/pdf")},
         )
         assert (response.status_code, response.json()["error"]["code"]) == (413, "file_too_large")
         big_json = await client.post("/auth/login", json={"username": "x" * 3000, "password": "y"})
@@ -135,3 +143,14 @@ async def test_overlong_paths_and_queries_are_refused(public: httpx.AsyncClient)
     long_query = await public.get("/audit", params={"object_id": "x" * 3000})
     assert (long_path.status_code, long_path.json()["error"]["code"]) == (414, "uri_too_long")
     assert (long_query.status_code, long_query.json()["error"]["code"]) == (414, "uri_too_long")
+
+
+async def test_an_unknown_category_is_refused(public: httpx.AsyncClient, team: tuple[str, dict[str, str]]) -> None:
+    project_id, auth = team
+    response = await public.post(
+        f"/projects/{project_id}/attachments",
+        headers=auth,
+        data={"category": "bribe"},
+        files={"file": ("a.pdf", PDF, "application/pdf")},
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "unknown_category")

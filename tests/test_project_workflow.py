@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -26,12 +26,13 @@ from tests.helpers import (
     keep_history,
     liaoning_calendar_from,
     project_start,
+    seed_project,
     skip_to,
     start_project,
     wait_for,
 )
 from workers.main import build_worker
-from workflows.contracts import DecisionRequest
+from workflows.contracts import DecisionRequest, ProjectResult, ProjectStart
 from workflows.project import ProjectWorkflow
 
 
@@ -42,6 +43,20 @@ async def worker(time_env: WorkflowEnvironment, settings_factory: Callable[..., 
     worker = build_worker(time_env.client, settings)
     async with worker:
         yield worker
+
+
+Launch = Callable[[ProjectStart], Awaitable[WorkflowHandle[ProjectWorkflow, ProjectResult]]]
+
+
+@pytest.fixture
+def launch(time_env: WorkflowEnvironment, worker: Worker, sessions: async_sessionmaker[AsyncSession]) -> Launch:
+    """Seed a project's rows, then start its workflow on the worker's queue."""
+
+    async def go(start: ProjectStart) -> WorkflowHandle[ProjectWorkflow, ProjectResult]:
+        await seed_project(sessions, start)
+        return await start_project(time_env.client, worker.task_queue, start)
+
+    return go
 
 
 def new_id() -> str:
@@ -60,13 +75,13 @@ async def rejection_code(call: object) -> str:
 
 async def test_a_project_walks_every_stage_to_completion(
     time_env: WorkflowEnvironment,
-    worker: Worker,
+    launch: Launch,
     sessions: async_sessionmaker[AsyncSession],
     mail_sink: MailSink,
 ) -> None:
     calendar = liaoning_calendar_from(await time_env.get_current_time())
     start = project_start(new_id(), calendar, email=f"{uuid.uuid4().hex[:6]}@example.com")
-    handle = await start_project(time_env.client, worker.task_queue, start)
+    handle = await launch(start)
     decide = ProjectWorkflow.decide
 
     status = await wait_for(handle, in_stage(Stage.REGISTRATION, "team"))
@@ -114,9 +129,9 @@ async def test_a_project_walks_every_stage_to_completion(
     await keep_history(handle, "project_completed")
 
 
-async def test_rejected_in_first_round_after_it_went_overdue(time_env: WorkflowEnvironment, worker: Worker) -> None:
+async def test_rejected_in_first_round_after_it_went_overdue(time_env: WorkflowEnvironment, launch: Launch) -> None:
     calendar = liaoning_calendar_from(await time_env.get_current_time())
-    handle = await start_project(time_env.client, worker.task_queue, project_start(new_id(), calendar))
+    handle = await launch(project_start(new_id(), calendar))
     await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).closes_at + timedelta(days=2))
     status = await wait_for(handle, lambda s: s.stage == "first_round_review" and s.overdue)
     assert status.waiting_on == "judges"
@@ -129,10 +144,10 @@ async def test_rejected_in_first_round_after_it_went_overdue(time_env: WorkflowE
 
 
 async def test_disqualified_when_an_objection_is_upheld_during_the_notice(
-    time_env: WorkflowEnvironment, worker: Worker
+    time_env: WorkflowEnvironment, launch: Launch
 ) -> None:
     calendar = liaoning_calendar_from(await time_env.get_current_time())
-    handle = await start_project(time_env.client, worker.task_queue, project_start(new_id(), calendar))
+    handle = await launch(project_start(new_id(), calendar))
     await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at + timedelta(hours=2))
     await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "judges"))
     await handle.execute_update(ProjectWorkflow.decide, DecisionRequest("first_round_review", "advance", "组委会"))
@@ -152,9 +167,9 @@ async def test_disqualified_when_an_objection_is_upheld_during_the_notice(
     await keep_history(handle, "project_disqualified_in_notice")
 
 
-async def test_withdrawn_during_registration(time_env: WorkflowEnvironment, worker: Worker) -> None:
+async def test_withdrawn_during_registration(time_env: WorkflowEnvironment, launch: Launch) -> None:
     calendar = liaoning_calendar_from(await time_env.get_current_time())
-    handle = await start_project(time_env.client, worker.task_queue, project_start(new_id(), calendar))
+    handle = await launch(project_start(new_id(), calendar))
     await wait_for(handle, in_stage(Stage.REGISTRATION, "team"))
     wrong = DecisionRequest("final_review", "withdraw", "王伟", "团队解散")
     assert await rejection_code(handle.execute_update(ProjectWorkflow.decide, wrong)) == "wrong_stage"
@@ -172,9 +187,9 @@ async def test_withdrawn_during_registration(time_env: WorkflowEnvironment, work
     await keep_history(handle, "project_withdrawn")
 
 
-async def test_an_extended_deadline_moves_the_timer(time_env: WorkflowEnvironment, worker: Worker) -> None:
+async def test_an_extended_deadline_moves_the_timer(time_env: WorkflowEnvironment, launch: Launch) -> None:
     calendar = liaoning_calendar_from(await time_env.get_current_time())
-    handle = await start_project(time_env.client, worker.task_queue, project_start(new_id(), calendar))
+    handle = await launch(project_start(new_id(), calendar))
     await wait_for(handle, in_stage(Stage.REGISTRATION, "team"))
     registration = window_of(calendar, Stage.REGISTRATION)
     extended = move_window(

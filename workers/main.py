@@ -10,10 +10,12 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.calendar import CalendarActivities
+from activities.eligibility import EligibilityActivities
 from activities.mail import MailActivities
 from activities.records import RecordActivities
 from activities.rendering import MailRenderer
 from activities.smtp import SmtpConfig, SmtpSender
+from checks.registry import make_registry
 from config import Settings, get_settings
 from db.session import make_engine, make_sessionmaker
 from workflows.competition import CompetitionWorkflow
@@ -41,11 +43,20 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     mail = MailActivities(sessions, SmtpSender(smtp_config(settings)), MailRenderer(), settings.mail_sender)
     records = RecordActivities(sessions)
     calendar = CalendarActivities(sessions, client)
+    eligibility = EligibilityActivities(
+        sessions, make_registry(settings.credit_registry_url, settings.credit_registry_token, sessions)
+    )
     return Worker(
         client,
         task_queue=settings.temporal_task_queue,
         workflows=WORKFLOWS,
-        activities=[mail.send_mail, records.record_project_event, calendar.broadcast_calendar],
+        activities=[
+            mail.send_mail,
+            records.record_project_event,
+            calendar.broadcast_calendar,
+            eligibility.check_project,
+            eligibility.lock_representatives,
+        ],
     )
 
 

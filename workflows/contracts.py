@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from activities.contracts import ViolationRecord
 from domain.calendar import StageWindow
+
+
+@dataclass(frozen=True)
+class MaterialsState:
+    """Whether the submission is complete, what is missing, and a counter that orders updates."""
+
+    complete: bool = False
+    missing: list[str] = field(default_factory=list)
+    version: int = 0
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,8 @@ class ProjectStart:
     calendar: list[StageWindow]
     calendar_revision: int = 0
     display_utc_offset_minutes: int = 480
+    materials: MaterialsState = field(default_factory=MaterialsState)
+    reminder_before_seconds: float = 3 * 86400  # "registration closes in 3 days", scaled in rehearsals
 
 
 @dataclass(frozen=True)
@@ -72,6 +84,8 @@ class ProjectStatus:
     calendar_revision: int
     calendar: list[StageWindow]
     decisions: list[DecisionRecord] = field(default_factory=list)
+    materials: MaterialsState = field(default_factory=MaterialsState)
+    violations: list[ViolationRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

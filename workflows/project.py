@@ -10,7 +10,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import CalendarBroadcast, MailRequest, ProjectEventRecord
+    from activities.contracts import CalendarBroadcast, MailRequest, ProjectEventRecord, ViolationRecord
     from activities.mail import MailActivities
     from activities.records import RecordActivities
     from domain.calendar import CalendarError, StageWindow, validate_calendar, window_of
@@ -21,11 +21,13 @@ with workflow.unsafe.imports_passed_through():
         DecisionRecord,
         DecisionRequest,
         DecisionResult,
+        MaterialsState,
         ProjectResult,
         ProjectStart,
         ProjectStatus,
     )
     from workflows.errors import rejection
+    from workflows.registration import RegistrationStage
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
@@ -34,7 +36,7 @@ NEGATIVE_DECISIONS = frozenset(DECISION_OUTCOMES)
 
 
 @workflow.defn
-class ProjectWorkflow:
+class ProjectWorkflow(RegistrationStage):
     """Drives one project through every stage in the notice's order and ends in a terminal outcome."""
 
     @workflow.init
@@ -52,6 +54,9 @@ class ProjectWorkflow:
         self._overdue = False
         self._log_seq = 0
         self._shown: tuple[object, ...] = ()
+        self._materials = start.materials
+        self._reminded_for: datetime | None = None
+        self._violations: list[ViolationRecord] = []
 
     @workflow.run
     async def run(self, start: ProjectStart) -> ProjectResult:
@@ -61,12 +66,18 @@ class ProjectWorkflow:
         for stage in STAGE_ORDER:
             self._refresh(stage)
             await self._log("stage_entered", stage)
-            record = await self._run_stage(stage)
+            ended = await self._open_registration() if stage is Stage.REGISTRATION else None
+            record = await self._run_stage(stage) if ended is None else None
             if record is not None:
                 await self._log("decision", stage, record)
                 if Decision(record.decision) in NEGATIVE_DECISIONS:
                     outcome = DECISION_OUTCOMES[Decision(record.decision)]
                     break
+            elif ended is None and stage is Stage.REGISTRATION:
+                ended = await self._close_registration()
+            if ended is not None:
+                outcome = ended
+                break
         await self._finish(outcome)
         return ProjectResult(start.project_id, outcome.value, self._stage.value, list(self._decisions))
 
@@ -105,15 +116,21 @@ class ProjectWorkflow:
             if phase is None:
                 return None
             name, deadline, _ = phase
-            revision = self._calendar_revision
+            revision, materials = self._calendar_revision, self._materials.version
+            reminder = self._reminder_due() if stage is Stage.REGISTRATION and name == "open" else None
+            if reminder is not None and reminder <= workflow.now():
+                await self._send_reminder()
+                continue
+            if reminder is not None and deadline is not None and reminder < deadline:
+                deadline, name = reminder, "reminder"
 
-            def woken(rev: int = revision) -> bool:
-                return self._pending is not None or self._calendar_revision != rev
+            def woken(rev: int = revision, mat: int = materials) -> bool:
+                return self._pending is not None or self._calendar_revision != rev or self._materials.version != mat
 
             if deadline is None:
                 await workflow.wait_condition(woken)
                 continue
-            verb = "opens" if name == "waiting_to_open" else "closes"
+            verb = {"waiting_to_open": "opens", "reminder": "closes soon: reminder"}.get(name, "closes")
             summary = (
                 f"{presentation.stage_label(stage)} {verb} "
                 f"{presentation.display_time(deadline, self._start.display_utc_offset_minutes)}"
@@ -188,7 +205,7 @@ class ProjectWorkflow:
             summary=f"log {kind} {stage.value}",
         )
 
-    async def _mail(self, milestone: str, template: str) -> None:
+    async def _mail(self, milestone: str, template: str, **extra: str) -> None:
         """Send one milestone mail to the team contact, exactly once."""
         s = self._start
         request = MailRequest(
@@ -205,6 +222,7 @@ class ProjectWorkflow:
                 "track_name": s.track_name,
                 "problem_code": s.problem_code,
                 "problem_title": s.problem_title,
+                **extra,
             },
         )
         try:
@@ -290,6 +308,12 @@ class ProjectWorkflow:
         self._calendar = list(revision.windows)
         self._calendar_revision = revision.revision
 
+    @workflow.signal
+    def materials_updated(self, state: MaterialsState) -> None:
+        """The API's word that materials changed; older versions are ignored."""
+        if state.version > self._materials.version:
+            self._materials = state
+
     @workflow.query
     def status(self) -> ProjectStatus:
         """Stage, outcome, what it waits on until when, the calendar and every decision."""
@@ -303,4 +327,6 @@ class ProjectWorkflow:
             calendar_revision=self._calendar_revision,
             calendar=list(self._calendar),
             decisions=list(self._decisions),
+            materials=self._materials,
+            violations=list(self._violations),
         )

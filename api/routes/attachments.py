@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Annotated
 
-from fastapi import APIRouter, Request, UploadFile, status
+from fastapi import APIRouter, Form, Request, UploadFile, status
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from api.audit_trail import audit
 from api.auth import PrincipalDep, authorize_project, guard
-from api.deps import SessionDep, SettingsDep, StoreDep
+from api.deps import SessionDep, SettingsDep, StoreDep, TemporalDep
 from api.errors import ApiError
+from api.materials import materials_state, tell_workflow
 from db import models
+from domain.materials import CATEGORIES
 from domain.roles import Action
 from security.uploads import HEAD_BYTES, UploadRejected, check_content, declared_type, display_name
 
@@ -29,18 +32,22 @@ class AttachmentOut(BaseModel):
     display_name: str
     extension: str
     kind: str
+    category: str
+    version: int
     sha256: str
     size: int
     uploaded_at: datetime
 
 
-def _out(a: models.Attachment) -> AttachmentOut:
+def attachment_out(a: models.Attachment) -> AttachmentOut:
     return AttachmentOut(
         id=a.id,
         project_id=a.project_id,
         display_name=a.display_name,
         extension=a.extension,
         kind=a.kind,
+        category=a.category,
+        version=a.version,
         sha256=a.sha256,
         size=a.size,
         uploaded_at=a.uploaded_at,
@@ -52,21 +59,31 @@ def _out(a: models.Attachment) -> AttachmentOut:
     status_code=status.HTTP_201_CREATED,
     response_model=AttachmentOut,
     summary="Upload a file (pdf, docx, xlsx, pptx, png, jpg, mp4) to the project",
-    **guard(Action.ATTACHMENT_UPLOAD),
+    **guard(Action.MATERIALS_EDIT),
 )
 async def upload(
     project_id: str,
     file: UploadFile,
+    category: Annotated[str, Form(max_length=32, description="Proof or other-material category")],
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     store: StoreDep,
+    client: TemporalDep,
 ) -> AttachmentOut:
     """Streams to a temporary file while hashing; refuses wrong content, empty files and files over the limit."""
     await authorize_project(
-        session, principal, Action.ATTACHMENT_UPLOAD, await session.get(models.Project, project_id), project_id
+        session, principal, Action.MATERIALS_EDIT, await session.get(models.Project, project_id), project_id
     )
+    if category not in CATEGORIES:
+        raise ApiError(
+            422,
+            "unknown_category",
+            f"未知的材料类别「{category}」",
+            f"unknown material category '{category}'",
+            allowed=sorted(CATEGORIES),
+        )
     temporary = store.temporary()
     try:
         file_type = declared_type(file.filename or "")
@@ -97,6 +114,16 @@ async def upload(
         display_name=display_name(file.filename or ""),
         extension=file_type.extension,
         kind=file_type.kind,
+        category=category,
+        version=1
+        + (
+            await session.scalar(
+                select(func.count()).where(
+                    models.Attachment.project_id == project_id, models.Attachment.category == category
+                )
+            )
+            or 0
+        ),
         sha256=sha256,
         size=size,
         uploaded_by=principal.username,
@@ -115,7 +142,10 @@ async def upload(
         name=attachment.display_name,
     )
     await session.commit()
-    return _out(attachment)
+    project = await session.get(models.Project, project_id)
+    assert project is not None
+    await tell_workflow(client, project_id, await materials_state(session, project))
+    return attachment_out(attachment)
 
 
 @router.get(
@@ -132,4 +162,4 @@ async def list_attachments(project_id: str, session: SessionDep, principal: Prin
     rows = await session.scalars(
         select(models.Attachment).where(models.Attachment.project_id == project_id).order_by(models.Attachment.id)
     )
-    return [_out(a) for a in rows.all()]
+    return [attachment_out(a) for a in rows.all()]

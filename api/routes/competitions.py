@@ -97,8 +97,11 @@ async def create_competition(
     code = body.code or catalog.code
     windows = build_windows(catalog.calendar, ZoneInfo(catalog.timezone))
     now = datetime.now(UTC)
+    time_scale = 1.0
     if body.rehearsal is not None:
-        windows = compress(windows, now, timedelta(minutes=body.rehearsal.season_minutes))
+        season = timedelta(minutes=body.rehearsal.season_minutes)
+        time_scale = season / (windows[-1].closes_at - windows[0].opens_at)
+        windows = compress(windows, now, season)
     if await session.get(models.Competition, code) is not None:
         raise ApiError(409, "competition_exists", f"赛事 {code} 已存在", f"competition '{code}' already exists")
     session.add(
@@ -107,6 +110,8 @@ async def create_competition(
             name=catalog.name,
             timezone=catalog.timezone,
             rehearsal=body.rehearsal is not None,
+            edition=catalog.edition,
+            time_scale=time_scale,
             catalog=json.loads(json.dumps(data, default=str, ensure_ascii=False)),
             calendar=windows_to_plain(windows),
         )

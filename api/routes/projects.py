@@ -11,8 +11,9 @@ from temporalio.client import WorkflowHandle
 
 from api.audit_trail import audit
 from api.auth import Principal, PrincipalDep, authorize_project, guard
-from api.deps import CipherDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import CipherDep, RegistryDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
+from api.materials import materials_state
 from api.registration import check_entry, start_project_workflow, store_entry
 from api.schemas import (
     AssignmentIn,
@@ -65,9 +66,10 @@ async def register_project(
     client: TemporalDep,
     settings: SettingsDep,
     cipher: CipherDep,
+    registry: RegistryDep,
 ) -> ProjectOut:
     """Check the entry rules, store the registration (the contact's account included), start the workflow."""
-    entry = await check_entry(session, client, code, body)
+    entry = await check_entry(session, client, registry, cipher, code, body)
     project, team = await store_entry(session, entry, body, cipher)
     await audit(
         session,
@@ -79,7 +81,7 @@ async def register_project(
         problem=project.problem_code,
         representatives=len(body.team.representatives),
     )
-    await start_project_workflow(client, settings, entry, project, team)
+    await start_project_workflow(client, settings, entry, project, team, await materials_state(session, project))
     await session.commit()
     return await _project_out(project, session, client, Role.TEAM)
 

@@ -1,0 +1,1 @@
+"""External eligibility checks behind ports: the dishonest lists and the organiser-affiliation list."""

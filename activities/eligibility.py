@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
 from activities.contracts import EligibilityReport, ViolationRecord
-from checks.facts import entry_facts, stored_entry
+from checks.facts import codes_to_check, entry_facts, stored_entry
 from checks.registry import CreditRegistry
 from db import models
 from db.audit import AuditEntry, append_audit
@@ -28,7 +28,7 @@ class EligibilityActivities:
         """Every rule over fresh facts; a registry that cannot answer fails the attempt (retried, never passed)."""
         async with self._sessions() as session:
             context, units, indexes = await stored_entry(session, project_id)
-            answer = await self._registry.lookup([u.credit_code for u in units])
+            answer = await self._registry.lookup(codes_to_check(units))
             facts = await entry_facts(session, context, units, indexes, answer, registration_open=True)
         violations = [ViolationRecord(v.code, v.clause, v.zh, v.en, v.subject) for v in evaluate(facts)]
         return EligibilityReport(project_id, violations)

@@ -18,7 +18,7 @@ from api.materials import add_application_version
 from api.schemas import ProjectRegister, RepresentativeIn, UnitIn
 from api.temporal_errors import temporal_call
 from api.views import utc_offset_minutes
-from checks.facts import EntryContext, entry_facts
+from checks.facts import EntryContext, codes_to_check, entry_facts
 from checks.registry import CreditRegistry, RegistryUnavailable
 from config import Settings
 from db import models
@@ -93,7 +93,7 @@ async def check_entry(
     )
     units = tuple(unit_facts(u) for u in (body.team.lead_unit, *body.team.partner_units))
     try:
-        answer = await asyncio.wait_for(registry.lookup([u.credit_code for u in units]), REGISTRY_WAIT)
+        answer = await asyncio.wait_for(registry.lookup(codes_to_check(units)), REGISTRY_WAIT)
     except (RegistryUnavailable, TimeoutError):
         answer = None  # the workflow checks again and stays pending until the registry answers
     facts = await entry_facts(

@@ -233,6 +233,10 @@ class ProjectOut(BaseModel):
     calendar: list[StageWindowOut]
     decisions: list[DecisionRecordOut]
     log: list[ProjectEventOut]
+    materials_complete: bool = False
+    missing_materials: list[str] = Field(default_factory=list)
+    violations: list[dict[str, str]] = Field(default_factory=list)
+    supplements: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class StageMoveIn(Strict):

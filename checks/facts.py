@@ -26,6 +26,11 @@ class EntryContext:
     team_id: int | None = None
 
 
+def codes_to_check(units: Sequence[UnitFacts]) -> list[str]:
+    """Every credit code the registry must look up: the units and their declared relations."""
+    return sorted({u.credit_code for u in units} | {code for u in units for code, _ in u.related})
+
+
 async def representatives_elsewhere(
     session: AsyncSession, edition: str, indexes: Sequence[str], team_id: int | None
 ) -> tuple[str, ...]:

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 
 from api.accounts import create_account
+from api.bulk import BulkReport, import_registrations
 from api.errors import ApiError
+from checks.imports import ImportReport, import_registry
+from checks.registry import make_registry
+from checks.tables import TableError, read_rows
 from config import get_settings
 from db.audit import AuditEntry, append_audit, verify_chain
 from db.session import make_engine, make_sessionmaker
 from domain.roles import Role
+from security.personal_data import PersonalDataCipher, load_key
 
 app = typer.Typer(help="ContestFlow organisers' command line.", no_args_is_help=True)
 accounts = typer.Typer(help="Accounts.", no_args_is_help=True)
 audit = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(accounts, name="accounts")
 app.add_typer(audit, name="audit")
+registry = typer.Typer(help="The local credit registry (dishonest lists, organiser affiliates).", no_args_is_help=True)
+imports = typer.Typer(help="Bulk imports.", no_args_is_help=True)
+app.add_typer(registry, name="registry")
+app.add_typer(imports, name="import")
 T = TypeVar("T")
 
 
@@ -90,6 +101,92 @@ def verify() -> None:
         return
     typer.echo(f"audit trail BROKEN at record {report.first_broken_seq}: {report.problem}", err=True)
     raise typer.Exit(1)
+
+
+def _table(path: Path) -> list[dict[str, str]]:
+    try:
+        return read_rows(path.name, path.read_bytes())
+    except (OSError, TableError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _registry_import(path: Path, listings: bool, replace: bool, dry_run: bool) -> None:
+    rows = _table(path)
+
+    async def work(session: AsyncSession) -> ImportReport:
+        with typer.progressbar(length=len(rows), label="importing") as bar:
+            report = await import_registry(
+                session, rows, listings=listings, replace=replace, dry_run=dry_run, progress=bar.update
+            )
+        if not report.problems and not dry_run:
+            await append_audit(
+                session,
+                AuditEntry(
+                    "contestctl",
+                    "cli",
+                    f"registry.{path.stem}_imported",
+                    "registry",
+                    "listings" if listings else "affiliates",
+                    details={"rows": report.rows, "imported": report.imported},
+                ),
+            )
+            await session.commit()
+        return report
+
+    report = _run(work)
+    for problem in report.problems:
+        typer.echo(f"row {problem.row}: {problem.code}: {problem.message}", err=True)
+    if report.problems:
+        typer.echo(f"{len(report.problems)} problems; nothing imported", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{report.rows} rows checked" + ("" if dry_run else f", {report.imported} new entries imported"))
+
+
+@registry.command("import-listings")
+def import_listings(path: Path, replace: bool = False, dry_run: bool = False) -> None:
+    """Dishonest-list entries from CSV/XLSX (credit_code, list_kind, name, source); all rows or none."""
+    _registry_import(path, True, replace, dry_run)
+
+
+@registry.command("import-affiliates")
+def import_affiliates(path: Path, replace: bool = False, dry_run: bool = False) -> None:
+    """Organiser-affiliation entries from CSV/XLSX (credit_code, name, note); all rows or none."""
+    _registry_import(path, False, replace, dry_run)
+
+
+@imports.command("registrations")
+def import_registration_rows(
+    path: Path,
+    competition: Annotated[str, typer.Option(help="Competition code")],
+    dry_run: Annotated[bool, typer.Option("--dry-run/--commit")] = True,
+) -> None:
+    """Registrations from CSV/XLSX, checked row by row with a progress bar; committed only if every row passes."""
+    rows = _table(path)
+    settings = get_settings()
+
+    async def work(session: AsyncSession) -> BulkReport:
+        client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        cipher = PersonalDataCipher(load_key(settings.personal_data_key, settings.data_dir))
+        sessions = make_sessionmaker(make_engine(settings.effective_database_url))
+        registry_port = make_registry(settings.credit_registry_url, settings.credit_registry_token, sessions)
+        actor = AuditEntry("contestctl", "cli", "", "", "", "cli")
+        with typer.progressbar(length=len(rows), label="checking rows") as bar:
+            return await import_registrations(
+                session, client, registry_port, cipher, settings, competition, rows, actor, dry_run, progress=bar.update
+            )
+
+    report = _run(work)
+    for result in report.refused:
+        typer.echo(f"row {result.row}: {result.code}: {result.message}", err=True)
+    if report.refused:
+        typer.echo(f"{len(report.refused)} of {report.rows} rows refused; nothing imported", err=True)
+        raise typer.Exit(1)
+    done = [r.project_id for r in report.results if r.project_id]
+    typer.echo(
+        f"{report.rows} rows pass"
+        + (" (dry run: nothing imported)" if dry_run else f"; registered {len(done)} projects")
+    )
 
 
 if __name__ == "__main__":

@@ -102,15 +102,19 @@ class ChainReport:
 
 
 async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
-    """Recompute every hash in order; name the first record whose content, link or numbering is off."""
-    expected_prev, expected_seq, count = GENESIS, 1, 0
-    last_seq = 0
-    while True:
-        rows = (
-            await session.scalars(
-                select(AuditRecord).where(AuditRecord.seq > last_seq).order_by(AuditRecord.seq).limit(batch)
-            )
-        ).all()
+    """Recompute every hash up to the head read first (later appends are for the next run); name the first record
+    whose content, link or numbering is off, or the point after which records were removed."""
+    head = (await session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1))).one_or_none()
+    head_seq, head_hash = (int(head.seq), str(head.hash)) if head is not None else (0, GENESIS)
+    expected_prev, expected_seq, count, last_seq = GENESIS, 1, 0, 0
+    while last_seq < head_seq:
+        query = (
+            select(AuditRecord)
+            .where(AuditRecord.seq > last_seq, AuditRecord.seq <= head_seq)
+            .order_by(AuditRecord.seq)
+            .limit(batch)
+        )
+        rows = (await session.scalars(query)).all()
         if not rows:
             break
         for r in rows:
@@ -123,7 +127,6 @@ async def verify_chain(session: AsyncSession, batch: int = 5000) -> ChainReport:
             if record_hash(r.seq, r.at, entry, r.prev_hash) != r.hash:
                 return ChainReport(count, r.seq, "its content does not match its hash")
             expected_prev, expected_seq, last_seq = r.hash, r.seq + 1, r.seq
-    head = await session.get(AuditHead, 1)
-    if head is not None and (head.seq != last_seq or head.hash != expected_prev):
+    if last_seq != head_seq or expected_prev != head_hash:
         return ChainReport(count, last_seq + 1, "records after this point were removed")
     return ChainReport(count)

@@ -38,6 +38,7 @@ class Action(StrEnum):
     PROJECT_READ = "project.read"
     PROJECT_DECIDE = "project.decide"
     MATERIALS_EDIT = "materials.edit"
+    SUPPLEMENT_REQUEST = "supplement.request"
     REPRESENTATIVES_READ = "representatives.read"
     PERSONAL_DATA_REVEAL = "personal_data.reveal"
     ACCOUNT_CREATE = "account.create"
@@ -47,6 +48,8 @@ class Action(StrEnum):
     SESSION_CREATE = "session.create"
     API_KEY_MANAGE = "api_key.manage"
     ASSIGNMENT_CREATE = "assignment.create"
+    REGISTRY_IMPORT = "registry.import"
+    REGISTRATION_IMPORT = "registration.import"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
 
@@ -70,6 +73,7 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     },
     Action.PROJECT_DECIDE: {Role.ORGANISER: Scope.ALL, Role.TRACK_GROUP: Scope.OWN_TRACKS},
     Action.MATERIALS_EDIT: {Role.ORGANISER: Scope.ALL, Role.TEAM: Scope.OWN_TEAM},
+    Action.SUPPLEMENT_REQUEST: {Role.ORGANISER: Scope.ALL, Role.TRACK_GROUP: Scope.OWN_TRACKS},
     Action.REPRESENTATIVES_READ: {
         Role.ORGANISER: Scope.ALL,
         Role.TRACK_GROUP: Scope.OWN_TRACKS,
@@ -83,6 +87,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.SESSION_CREATE: _EVERYONE,
     Action.API_KEY_MANAGE: {**_SIGNED_IN_SELF, Role.ORGANISER: Scope.ALL},
     Action.ASSIGNMENT_CREATE: _ORGANISER,
+    Action.REGISTRY_IMPORT: _ORGANISER,
+    Action.REGISTRATION_IMPORT: _ORGANISER,
     Action.AUDIT_READ: _ORGANISER,
     Action.AUDIT_VERIFY: _ORGANISER,
 }
@@ -94,6 +100,7 @@ PROJECT_ACTIONS = frozenset(
         Action.PROJECT_READ,
         Action.PROJECT_DECIDE,
         Action.MATERIALS_EDIT,
+        Action.SUPPLEMENT_REQUEST,
         Action.REPRESENTATIVES_READ,
         Action.PERSONAL_DATA_REVEAL,
         Action.ASSIGNMENT_CREATE,

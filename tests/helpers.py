@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import uuid
 from collections.abc import Callable
@@ -185,6 +186,15 @@ def make_credit_code(seed: str) -> str:
     return body + credit_code_check_char(body)
 
 
+PEOPLE = itertools.count(1)
+
+
+def unique_id_number(n: int) -> str:
+    """The n-th of a run's distinct valid ID numbers (birth dates from 1960-01-01 on, serials 000-999)."""
+    birth = date(1960, 1, 1) + timedelta(days=n // 1000)
+    return make_id_number(n % 1000, f"{birth:%Y%m%d}")
+
+
 def make_id_number(serial: int, birth: str = "19850312") -> str:
     """A valid resident ID number (Shenyang, given birth date) for a serial number."""
     body = f"210102{birth}{serial % 1000:03d}"
@@ -194,7 +204,7 @@ def make_id_number(serial: int, birth: str = "19850312") -> str:
 
 def registration_body(email: str, team: str | None = None, **overrides: Any) -> dict[str, Any]:
     """A valid registration: one project, a team whose contact gets an account, one representative."""
-    serial = int(uuid.uuid4().int % 1000)
+    serial = next(PEOPLE)
     body: dict[str, Any] = {
         "project_name": "城市生命线数字孪生平台",
         "problem_code": "city_governance-07",
@@ -212,7 +222,7 @@ def registration_body(email: str, team: str | None = None, **overrides: Any) -> 
                 "is_sme": True,
             },
             "representatives": [
-                {"name": "王伟", "email": email, "id_number": make_id_number(serial), "phone": f"1380000{serial:04d}"}
+                {"name": "王伟", "email": email, "id_number": unique_id_number(serial), "phone": f"138{serial:08d}"}
             ],
         },
     }

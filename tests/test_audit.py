@@ -32,7 +32,7 @@ async def test_acts_leave_records_with_who_what_and_request(api: httpx.AsyncClie
     assert created[0]["action"] == "competition.created" and created[0]["role"] == "organiser"
     assert all(r["prev_hash"] != r["hash"] for r in records + created)
     report = (await api.get("/audit/verify")).json()
-    assert report["intact"] and report["records"] >= 2 and report["first_broken_seq"] is None
+    assert report["intact"] and report["records"] >= 2 and report["first_broken_seq"] is None, report
 
 
 async def test_mail_sent_is_recorded(api: httpx.AsyncClient, public: httpx.AsyncClient) -> None:

@@ -128,6 +128,16 @@ def _calls() -> dict[Action, Call]:
         Action.ASSIGNMENT_CREATE: lambda c, w, r, p: c.post(
             f"/projects/{p}/assignments", json={"account_id": w.judge_to_assign}
         ),
+        Action.SUPPLEMENT_REQUEST: lambda c, w, r, p: c.post(
+            f"/projects/{p}/supplements", json={"items": ["审计报告"], "due_at": "2020-01-01T00:00:00+08:00"}
+        ),
+        Action.REGISTRY_IMPORT: lambda c, w, r, p: c.post(
+            "/registry/listings?dry_run=true", files={"file": ("l.csv", b"credit_code,list_kind\n", "text/csv")}
+        ),
+        Action.REGISTRATION_IMPORT: lambda c, w, r, p: c.post(
+            f"/registry/registrations/{w.code}?dry_run=true",
+            files={"file": ("r.csv", b"project_name\nx\n", "text/csv")},
+        ),
         Action.ACCOUNT_CREATE: create_account,
         Action.ACCOUNT_LIST: lambda c, w, r, p: c.get("/accounts"),
         Action.ACCOUNT_UPDATE: lambda c, w, r, p: c.patch(

@@ -100,6 +100,8 @@ async def test_size_limits_per_kind_and_per_body(
 ) -> None:
     project_id, auth = team
     small = settings_factory(
+        upload_image_max_bytes=500,
+        upload_video_max_bytes=800,
         upload_document_max_bytes=1000,
         max_body_bytes=2000,
         database_url=api_settings.database_url,
@@ -118,6 +120,24 @@ async def test_size_limits_per_kind_and_per_body(
             files={"file": ("big.pdf", big_pdf, "application/pdf")},
         )
         assert (response.status_code, response.json()["error"]["code"]) == (413, "file_too_large")
+        for name, content in (
+            ("big.png", b"\x89PNG\r\n\x1a\n" + b"0" * 600),
+            ("big.mp4", b"\x00\x00\x00\x18ftypmp42" + b"0" * 900),
+        ):
+            refused = await client.post(
+                f"/projects/{project_id}/attachments",
+                headers=auth,
+                data={"category": "other"},
+                files={"file": (name, content, "application/octet-stream")},
+            )
+            assert (refused.status_code, refused.json()["error"]["code"]) == (413, "file_too_large"), name
+        fits = await client.post(
+            f"/projects/{project_id}/attachments",
+            headers=auth,
+            data={"category": "demo_video"},
+            files={"file": ("demo.mp4", b"\x00\x00\x00\x18ftypmp42" + b"0" * 100, "video/mp4")},
+        )
+        assert fits.status_code == 201 and fits.json()["kind"] == "video"
         big_json = await client.post("/auth/login", json={"username": "x" * 3000, "password": "y"})
         assert (big_json.status_code, big_json.json()["error"]["code"]) == (413, "body_too_large")
     leftovers = list((api_settings.data_dir / "files" / "incoming").iterdir())

@@ -19,6 +19,26 @@ class MaterialsState:
 
 
 @dataclass(frozen=True)
+class SupplementRequest:
+    """Organisers asking the team for more materials by a due date (the database row's id keys it)."""
+
+    request_id: int
+    items: list[str]
+    due_at: datetime
+    actor: str
+
+
+@dataclass(frozen=True)
+class SupplementStatus:
+    """A supplement request and where it stands: waiting, fulfilled or overdue."""
+
+    request_id: int
+    items: list[str]
+    due_at: datetime
+    state: str
+
+
+@dataclass(frozen=True)
 class ProjectStart:
     """Everything a project workflow needs to run, fixed at registration."""
 
@@ -86,6 +106,7 @@ class ProjectStatus:
     decisions: list[DecisionRecord] = field(default_factory=list)
     materials: MaterialsState = field(default_factory=MaterialsState)
     violations: list[ViolationRecord] = field(default_factory=list)
+    supplements: list[SupplementStatus] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

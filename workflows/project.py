@@ -25,9 +25,11 @@ with workflow.unsafe.imports_passed_through():
         ProjectResult,
         ProjectStart,
         ProjectStatus,
+        SupplementStatus,
     )
     from workflows.errors import rejection
     from workflows.registration import RegistrationStage
+    from workflows.supplements import SupplementTracking
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
@@ -36,7 +38,7 @@ NEGATIVE_DECISIONS = frozenset(DECISION_OUTCOMES)
 
 
 @workflow.defn
-class ProjectWorkflow(RegistrationStage):
+class ProjectWorkflow(RegistrationStage, SupplementTracking):
     """Drives one project through every stage in the notice's order and ends in a terminal outcome."""
 
     @workflow.init
@@ -57,6 +59,7 @@ class ProjectWorkflow(RegistrationStage):
         self._materials = start.materials
         self._reminded_for: datetime | None = None
         self._violations: list[ViolationRecord] = []
+        self._supplements: dict[int, SupplementStatus] = {}
 
     @workflow.run
     async def run(self, start: ProjectStart) -> ProjectResult:
@@ -329,4 +332,5 @@ class ProjectWorkflow(RegistrationStage):
             decisions=list(self._decisions),
             materials=self._materials,
             violations=list(self._violations),
+            supplements=list(self._supplements.values()),
         )

@@ -3,12 +3,14 @@ representatives."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from contextlib import suppress
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import delete, select
+from temporalio.service import RPCError
 
 from api.audit_trail import audit
 from api.auth import PrincipalDep, authorize_project, guard
@@ -18,10 +20,13 @@ from api.materials import add_application_version, latest_application, materials
 from api.registration import representative
 from api.routes.attachments import AttachmentOut, attachment_out
 from api.schemas import ApplicationIn, RepresentativeIn, RepresentativeOut, Strict, Title
+from api.temporal_errors import temporal_call
 from checks.facts import representatives_elsewhere
 from db import models
 from domain.eligibility import problem_change, project_rename, representatives_change
 from domain.roles import Action
+from workflows.contracts import SupplementRequest
+from workflows.project import ProjectWorkflow
 
 router = APIRouter(tags=["materials"])
 
@@ -186,3 +191,96 @@ async def replace_representatives(
         RepresentativeOut(id=r.id, name=r.name, email=r.email, id_number=r.id_number_masked, phone=r.phone_masked)
         for r in rows
     ]
+
+
+class SupplementIn(Strict):
+    """What to supplement, and by when."""
+
+    items: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=20
+    )
+    due_at: datetime
+
+
+class SupplementOut(BaseModel):
+    """A supplement request and where it stands."""
+
+    request_id: int
+    items: list[str]
+    due_at: datetime
+    state: str
+
+
+@router.post(
+    "/projects/{project_id}/supplements",
+    status_code=201,
+    response_model=SupplementOut,
+    summary="Ask the team for supplementary materials by a due date",
+    **guard(Action.SUPPLEMENT_REQUEST),
+)
+async def request_supplement(
+    project_id: str,
+    body: SupplementIn,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    client: TemporalDep,
+) -> SupplementOut:
+    """Stored, then handed to the project's workflow, which mails the team and watches the due date."""
+    project = await _project(session, principal, Action.SUPPLEMENT_REQUEST, project_id)
+    if body.due_at.tzinfo is None:
+        raise ApiError(422, "timezone_required", "时间必须带时区（例如 +08:00）", "times must carry a UTC offset")
+    if body.due_at <= datetime.now(UTC):
+        raise ApiError(409, "due_in_past", "补充材料的截止时间必须晚于现在", "the due date must be in the future")
+    row = models.SupplementRequest(
+        project_id=project.id, items=body.items, due_at=body.due_at.astimezone(UTC), requested_by=principal.username
+    )
+    session.add(row)
+    await session.flush()
+    await audit(
+        session,
+        request,
+        "supplement.requested",
+        "project",
+        project.id,
+        request_id=row.id,
+        items=body.items,
+        due_at=row.due_at.isoformat(),
+    )
+    await session.commit()  # never hold a write lock while the workflow's activities write
+    closed = ApiError(409, "project_closed", "项目已结束", "the project has ended")
+    async with temporal_call(closed):
+        status = await client.get_workflow_handle_for(ProjectWorkflow.run, project.id).execute_update(
+            ProjectWorkflow.request_supplement, SupplementRequest(row.id, body.items, row.due_at, principal.username)
+        )
+    return SupplementOut(request_id=status.request_id, items=status.items, due_at=status.due_at, state=status.state)
+
+
+@router.post(
+    "/projects/{project_id}/supplements/{request_id}/fulfil",
+    response_model=SupplementOut,
+    summary="Confirm the supplementary materials are submitted",
+    **guard(Action.MATERIALS_EDIT),
+)
+async def fulfil_supplement(
+    project_id: str,
+    request_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    client: TemporalDep,
+) -> SupplementOut:
+    """Marks the request fulfilled and tells the workflow, which stops watching its due date."""
+    project = await _project(session, principal, Action.MATERIALS_EDIT, project_id)
+    row = await session.get(models.SupplementRequest, request_id)
+    if row is None or row.project_id != project.id:
+        raise ApiError(404, "supplement_not_found", "没有这个补充请求", f"no supplement request {request_id}")
+    if row.fulfilled_at is None:
+        row.fulfilled_at = datetime.now(UTC)
+        await audit(session, request, "supplement.fulfilled", "project", project.id, request_id=row.id)
+        await session.commit()
+        with suppress(RPCError):
+            await client.get_workflow_handle_for(ProjectWorkflow.run, project.id).signal(
+                ProjectWorkflow.supplement_fulfilled, row.id
+            )
+    return SupplementOut(request_id=row.id, items=list(row.items), due_at=row.due_at, state="fulfilled")

@@ -120,6 +120,15 @@ async def _project_out(project: models.Project, session: SessionDep, client: Tem
         return HIDDEN_ACTOR if actor and role is Role.TEAM else actor  # teams never learn who decided
 
     return ProjectOut(
+        materials_complete=state.materials.complete,
+        missing_materials=list(state.materials.missing),
+        violations=[
+            {"code": v.code, "clause": v.clause, "message_zh": v.zh, "message_en": v.en} for v in state.violations
+        ],
+        supplements=[
+            {"request_id": x.request_id, "items": x.items, "due_at": x.due_at.isoformat(), "state": x.state}
+            for x in state.supplements
+        ],
         id=project.id,
         number=project.number,
         name=project.name,

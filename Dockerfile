@@ -14,6 +14,7 @@ COPY catalogs catalogs
 COPY cli cli
 COPY security security
 COPY storage storage
+COPY checks checks
 COPY email_templates email_templates
 RUN pip install --no-cache-dir .
 USER nobody

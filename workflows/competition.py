@@ -15,8 +15,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import presentation
     from workflows import search_attributes as sa
     from workflows.contracts import CalendarView, CompetitionStart, StageMove
+    from workflows.core import ACTIVITY_RETRY
     from workflows.errors import rejection
-    from workflows.project import ACTIVITY_RETRY
 
 
 def competition_workflow_id(code: str) -> str:

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import CalendarBroadcast, MailRequest, ProjectEventRecord, ViolationRecord
-    from activities.mail import MailActivities
-    from activities.records import RecordActivities
+    from activities.contracts import CalendarBroadcast, ViolationRecord
     from domain.calendar import CalendarError, StageWindow, validate_calendar, window_of
     from domain.stages import DECISION_OUTCOMES, STAGE_ORDER, Decision, Outcome, Stage, rule_for
     from workflows import presentation
@@ -31,9 +27,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.registration import RegistrationStage
     from workflows.supplements import SupplementTracking
 
-ACTIVITY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
-)
 NEGATIVE_DECISIONS = frozenset(DECISION_OUTCOMES)
 
 
@@ -160,85 +153,6 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking):
         )
         await self._log("outcome", self._stage, reason=outcome.value)
         await workflow.wait_condition(workflow.all_handlers_finished)
-
-    def _publish(self, phase: str, waiting_on: str, deadline: datetime, *, overdue: bool) -> None:
-        """Keep search attributes and current details in step with what the project waits on (on change only)."""
-        self._waiting_on, self._deadline, self._overdue = waiting_on, deadline, overdue
-        shown = (self._stage, phase, waiting_on, deadline, overdue)
-        if shown == self._shown:
-            return
-        self._shown = shown
-        workflow.upsert_search_attributes(
-            [
-                sa.COMPETITION.value_set(self._start.competition_code),
-                sa.STAGE.value_set(self._stage.value),
-                sa.TRACK.value_set(self._start.track_code),
-                sa.PROBLEM.value_set(self._start.problem_code),
-                sa.WAITING_ON.value_set(waiting_on),
-                sa.DEADLINE.value_set(deadline),
-                sa.OVERDUE.value_set(overdue),
-            ]
-        )
-        workflow.set_current_details(
-            presentation.current_details(
-                self._stage, phase, waiting_on, deadline, self._start.display_utc_offset_minutes
-            )
-        )
-
-    async def _log(
-        self, kind: str, stage: Stage, record: DecisionRecord | None = None, reason: str | None = None
-    ) -> None:
-        """Append to the project's durable log in the database (idempotent by sequence number)."""
-        self._log_seq += 1
-        entry = ProjectEventRecord(
-            project_id=self._start.project_id,
-            seq=self._log_seq,
-            kind=kind,
-            stage=stage.value,
-            occurred_at=record.decided_at if record else workflow.now(),
-            decision=record.decision if record else None,
-            actor=record.actor if record else None,
-            reason=record.reason if record else reason,
-        )
-        await workflow.execute_activity_method(
-            RecordActivities.record_project_event,
-            entry,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=ACTIVITY_RETRY,
-            summary=f"log {kind} {stage.value}",
-        )
-
-    async def _mail(self, milestone: str, template: str, **extra: str) -> None:
-        """Send one milestone mail to the team contact, exactly once."""
-        s = self._start
-        request = MailRequest(
-            workflow_id=s.project_id,
-            milestone=milestone,
-            recipient=s.contact_email,
-            template=template,
-            context={
-                "project_id": s.project_id,
-                "project_name": s.project_name,
-                "team_name": s.team_name,
-                "contact_name": s.contact_name,
-                "competition_name": s.competition_name,
-                "track_name": s.track_name,
-                "problem_code": s.problem_code,
-                "problem_title": s.problem_title,
-                **extra,
-            },
-        )
-        try:
-            await workflow.execute_activity_method(
-                MailActivities.send_mail,
-                request,
-                start_to_close_timeout=timedelta(seconds=60),
-                retry_policy=ACTIVITY_RETRY,
-                summary=f"mail {milestone}",
-            )
-        except ActivityError as exc:
-            # A permanent refusal is in the outbox as failed, for organisers to see and resend.
-            workflow.logger.warning("mail %s to the team failed for good: %s", milestone, exc.cause)
 
     @workflow.update
     def decide(self, request: DecisionRequest) -> DecisionResult:

@@ -11,10 +11,11 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import ViolationRecord
     from activities.eligibility import EligibilityActivities
-    from domain.calendar import StageWindow, window_of
+    from domain.calendar import window_of
     from domain.materials import describe
     from domain.stages import DECISION_OUTCOMES, Decision, Outcome, Stage
-    from workflows.contracts import DecisionRecord, MaterialsState, ProjectStart
+    from workflows.contracts import DecisionRecord, MaterialsState
+    from workflows.core import ProjectCore
 
 CHECK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
@@ -25,26 +26,13 @@ CHECK_RETRY = RetryPolicy(
 CHECK_PENDING_RETRY = timedelta(hours=1)
 
 
-class RegistrationStage:
+class RegistrationStage(ProjectCore):
     """Mixed into ProjectWorkflow; the attributes below are the workflow's own."""
 
-    _start: ProjectStart
-    _calendar: list[StageWindow]
     _pending: DecisionRecord | None
     _materials: MaterialsState
     _reminded_for: datetime | None
     _violations: list[ViolationRecord]
-
-    async def _mail(self, milestone: str, template: str, **extra: str) -> None:
-        raise NotImplementedError  # provided by ProjectWorkflow
-
-    async def _log(
-        self, kind: str, stage: Stage, record: DecisionRecord | None = None, reason: str | None = None
-    ) -> None:
-        raise NotImplementedError  # provided by ProjectWorkflow
-
-    def _publish(self, phase: str, waiting_on: str, deadline: datetime, *, overdue: bool) -> None:
-        raise NotImplementedError  # provided by ProjectWorkflow
 
     async def _open_registration(self) -> Outcome | None:
         """Right after registering: every rule over fresh facts, then tell an incomplete team what is missing."""

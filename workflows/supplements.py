@@ -8,27 +8,18 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.stages import Outcome, Stage
+    from domain.stages import Outcome
     from workflows import presentation
-    from workflows.contracts import DecisionRecord, ProjectStart, SupplementRequest, SupplementStatus
+    from workflows.contracts import SupplementRequest, SupplementStatus
+    from workflows.core import ProjectCore
     from workflows.errors import rejection
 
 
-class SupplementTracking:
+class SupplementTracking(ProjectCore):
     """Mixed into ProjectWorkflow; the attributes below are the workflow's own."""
 
-    _start: ProjectStart
-    _stage: Stage
     _outcome: Outcome | None
     _supplements: dict[int, SupplementStatus]
-
-    async def _mail(self, milestone: str, template: str, **extra: str) -> None:
-        raise NotImplementedError  # provided by ProjectWorkflow
-
-    async def _log(
-        self, kind: str, stage: Stage, record: DecisionRecord | None = None, reason: str | None = None
-    ) -> None:
-        raise NotImplementedError  # provided by ProjectWorkflow
 
     @workflow.update
     async def request_supplement(self, request: SupplementRequest) -> SupplementStatus:

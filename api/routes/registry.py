@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, UploadFile
 
@@ -61,11 +61,13 @@ async def _import(
 
 
 @router.post(
-    "/listings",
-    summary="Import dishonest-list entries (CSV/XLSX: credit_code, list_kind, name, source)",
+    "/{kind}",
+    summary="Import a registry table from CSV/XLSX: listings (credit_code, list_kind, name, "
+    "source) or affiliates (credit_code, name, note)",
     **guard(Action.REGISTRY_IMPORT),
 )
-async def import_listings(
+async def import_table(
+    kind: Literal["listings", "affiliates"],
     file: UploadFile,
     request: Request,
     session: SessionDep,
@@ -73,23 +75,7 @@ async def import_listings(
     dry_run: Annotated[bool, Query()] = False,
 ) -> dict[str, Any]:
     """All rows or none; the report names every refused row."""
-    return await _import("listings", file, request, session, replace, dry_run)
-
-
-@router.post(
-    "/affiliates",
-    summary="Import the organiser-affiliation list (CSV/XLSX: credit_code, name, note)",
-    **guard(Action.REGISTRY_IMPORT),
-)
-async def import_affiliates(
-    file: UploadFile,
-    request: Request,
-    session: SessionDep,
-    replace: Annotated[bool, Query()] = False,
-    dry_run: Annotated[bool, Query()] = False,
-) -> dict[str, Any]:
-    """All rows or none; the report names every refused row."""
-    return await _import("affiliates", file, request, session, replace, dry_run)
+    return await _import(kind, file, request, session, replace, dry_run)
 
 
 @router.post(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.calendar import StageWindow
+from domain.eligibility import Violation
 
 
 @dataclass(frozen=True)
@@ -65,19 +66,8 @@ class BroadcastResult:
 
 
 @dataclass(frozen=True)
-class ViolationRecord:
-    """A broken eligibility rule as the workflow keeps it."""
-
-    code: str
-    clause: str
-    zh: str
-    en: str
-    subject: str = ""
-
-
-@dataclass(frozen=True)
 class EligibilityReport:
     """The rules' verdict on a registered project at one moment."""
 
     project_id: str
-    violations: list[ViolationRecord]
+    violations: list[Violation]

@@ -8,7 +8,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.contracts import EligibilityReport, ViolationRecord
+from activities.contracts import EligibilityReport
 from checks.facts import codes_to_check, entry_facts, stored_entry
 from checks.registry import CreditRegistry
 from db import models
@@ -30,7 +30,7 @@ class EligibilityActivities:
             context, units, indexes = await stored_entry(session, project_id)
             answer = await self._registry.lookup(codes_to_check(units))
             facts = await entry_facts(session, context, units, indexes, answer, registration_open=True)
-        violations = [ViolationRecord(v.code, v.clause, v.zh, v.en, v.subject) for v in evaluate(facts)]
+        violations = [v for v in evaluate(facts)]
         return EligibilityReport(project_id, violations)
 
     @activity.defn

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from activities.contracts import ViolationRecord
 from domain.calendar import StageWindow
+from domain.eligibility import Violation
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ class ProjectStatus:
     calendar: list[StageWindow]
     decisions: list[DecisionRecord] = field(default_factory=list)
     materials: MaterialsState = field(default_factory=MaterialsState)
-    violations: list[ViolationRecord] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
     supplements: list[SupplementStatus] = field(default_factory=list)
 
 

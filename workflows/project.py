@@ -8,8 +8,9 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import CalendarBroadcast, ViolationRecord
+    from activities.contracts import CalendarBroadcast
     from domain.calendar import CalendarError, StageWindow, validate_calendar, window_of
+    from domain.eligibility import Violation
     from domain.stages import DECISION_OUTCOMES, STAGE_ORDER, Decision, Outcome, Stage, rule_for
     from workflows import presentation
     from workflows import search_attributes as sa
@@ -51,7 +52,7 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking):
         self._shown: tuple[object, ...] = ()
         self._materials = start.materials
         self._reminded_for: datetime | None = None
-        self._violations: list[ViolationRecord] = []
+        self._violations: list[Violation] = []
         self._supplements: dict[int, SupplementStatus] = {}
 
     @workflow.run

@@ -9,9 +9,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import ViolationRecord
     from activities.eligibility import EligibilityActivities
     from domain.calendar import window_of
+    from domain.eligibility import Violation
     from domain.materials import describe
     from domain.stages import DECISION_OUTCOMES, Decision, Outcome, Stage
     from workflows.contracts import DecisionRecord, MaterialsState
@@ -32,7 +32,7 @@ class RegistrationStage(ProjectCore):
     _pending: DecisionRecord | None
     _materials: MaterialsState
     _reminded_for: datetime | None
-    _violations: list[ViolationRecord]
+    _violations: list[Violation]
 
     async def _open_registration(self) -> Outcome | None:
         """Right after registering: every rule over fresh facts, then tell an incomplete team what is missing."""

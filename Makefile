@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres lint migrate clean
+.PHONY: install run test test-sqlite test-postgres lint migrate bench-first-round clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ lint: install ## ruff and mypy
 
 migrate: install ## Bring the configured database to the newest schema
 	$(BIN)/python -m db.migrate
+
+bench-first-round: install ## Time judge assignment and ranking at national scale (not part of make test)
+	$(BIN)/python -m bench.first_round
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

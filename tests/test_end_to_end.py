@@ -125,7 +125,9 @@ async def test_moving_a_deadline_moves_every_projects_timer(
         for _ in range(2)
     ]
     assert decided.status_code == repeated.status_code == 200 and decided.json() == repeated.json()
-    final = await eventually(lambda: _read_when(api, ids[0], lambda p: p["outcome"] == "not_advanced"))
+    final = await eventually(
+        lambda: _read_when(api, ids[0], lambda p: p["outcome"] == "not_advanced" and p["log"][-1]["kind"] == "outcome")
+    )
     late = await api.post(
         f"/projects/{ids[0]}/decisions",
         json={"stage": "first_round_review", "decision": "advance"},

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
@@ -23,7 +24,7 @@ from db.session import make_engine, make_sessionmaker
 from domain.roles import Role
 from security.personal_data import PersonalDataCipher, load_key
 
-app = typer.Typer(help="ContestFlow organisers' command line.", no_args_is_help=True)
+app = typer.Typer(help="ContestFlow organisers' command line.", no_args_is_help=True, pretty_exceptions_enable=False)
 accounts = typer.Typer(help="Accounts.", no_args_is_help=True)
 audit = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(accounts, name="accounts")
@@ -37,14 +38,24 @@ T = TypeVar("T")
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     async def main() -> T:
-        engine = make_engine(get_settings().effective_database_url)
+        settings = get_settings()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.effective_database_url)
         try:
             async with make_sessionmaker(engine)() as session:
                 return await work(session)
         finally:
             await engine.dispose()
 
-    return asyncio.run(main())
+    try:
+        return asyncio.run(main())
+    except (OperationalError, ProgrammingError) as exc:
+        typer.echo(
+            f"error: the database is not ready ({type(exc.orig).__name__}); run `make migrate` or `make run` "
+            "first, or check CONTESTFLOW_DATABASE_URL",
+            err=True,
+        )
+        raise typer.Exit(2) from exc
 
 
 @accounts.command("create")

@@ -126,7 +126,9 @@ def main() -> int:
         return 2
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(settings)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # Ctrl-C and SIGTERM both stop everything, even when started from a shell that ignores SIGINT.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         temporal = stack.spawn("temporal", temporal_command(settings), log_to_file=True)
         wait_for_port(ports(settings)[0].port, temporal, "the Temporal dev server")

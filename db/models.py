@@ -356,3 +356,20 @@ class Attachment(Base):
     size: Mapped[int]
     uploaded_by: Mapped[str] = mapped_column(String(254))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Judge(Base):
+    """A judge's profile in one competition: tracks of expertise, unit (and related units), conflicts, cap."""
+
+    __tablename__ = "judges"
+    __table_args__ = (UniqueConstraint("competition_code", "account_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    competition_code: Mapped[str] = mapped_column(ForeignKey("competitions.code", ondelete="CASCADE"), index=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    tracks: Mapped[list[Any]] = mapped_column(JSON)
+    unit_credit_code: Mapped[str] = mapped_column(String(18))
+    related_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    declared_conflicts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    max_load: Mapped[int]
+    id_number_index: Mapped[str | None] = mapped_column(String(64))

@@ -48,6 +48,8 @@ class Action(StrEnum):
     SESSION_CREATE = "session.create"
     API_KEY_MANAGE = "api_key.manage"
     ASSIGNMENT_CREATE = "assignment.create"
+    JUDGE_MANAGE = "judge.manage"
+    ASSIGNMENT_PLAN = "assignment.plan"
     REGISTRY_IMPORT = "registry.import"
     REGISTRATION_IMPORT = "registration.import"
     AUDIT_READ = "audit.read"
@@ -87,6 +89,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.SESSION_CREATE: _EVERYONE,
     Action.API_KEY_MANAGE: {**_SIGNED_IN_SELF, Role.ORGANISER: Scope.ALL},
     Action.ASSIGNMENT_CREATE: _ORGANISER,
+    Action.JUDGE_MANAGE: _ORGANISER,
+    Action.ASSIGNMENT_PLAN: _ORGANISER,
     Action.REGISTRY_IMPORT: _ORGANISER,
     Action.REGISTRATION_IMPORT: _ORGANISER,
     Action.AUDIT_READ: _ORGANISER,

@@ -138,6 +138,16 @@ def _calls() -> dict[Action, Call]:
             f"/registry/registrations/{w.code}?dry_run=true",
             files={"file": ("r.csv", b"project_name\nx\n", "text/csv")},
         ),
+        Action.JUDGE_MANAGE: lambda c, w, r, p: c.post(
+            f"/competitions/{w.code}/judges",
+            json={
+                "account_id": w.account_ids[Role.ORGANISER],
+                "tracks": ["industry"],
+                "max_load": 1,
+                "unit_credit_code": "91110000100010433L",
+            },
+        ),
+        Action.ASSIGNMENT_PLAN: lambda c, w, r, p: c.post(f"/competitions/{w.code}/assignments", json={}),
         Action.ACCOUNT_CREATE: create_account,
         Action.ACCOUNT_LIST: lambda c, w, r, p: c.get("/accounts"),
         Action.ACCOUNT_UPDATE: lambda c, w, r, p: c.patch(

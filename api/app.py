@@ -11,7 +11,19 @@ from temporalio.client import Client
 from activities.smtp import SmtpConfig, SmtpSender
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routes import accounts, attachments, audit, auth, competitions, health, judges, materials, projects, registry
+from api.routes import (
+    accounts,
+    attachments,
+    audit,
+    auth,
+    competitions,
+    health,
+    judges,
+    materials,
+    projects,
+    registry,
+    scores,
+)
 from checks.registry import make_registry
 from config import Settings, get_settings
 from db.session import make_engine, make_sessionmaker
@@ -66,6 +78,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(materials.router)
     app.include_router(registry.router)
     app.include_router(judges.router)
+    app.include_router(scores.router)
     return app
 
 

@@ -49,6 +49,8 @@ class Action(StrEnum):
     API_KEY_MANAGE = "api_key.manage"
     ASSIGNMENT_CREATE = "assignment.create"
     JUDGE_MANAGE = "judge.manage"
+    SCORE_SUBMIT = "score.submit"
+    SCORE_READ = "score.read"
     ASSIGNMENT_PLAN = "assignment.plan"
     REGISTRY_IMPORT = "registry.import"
     REGISTRATION_IMPORT = "registration.import"
@@ -90,6 +92,8 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.API_KEY_MANAGE: {**_SIGNED_IN_SELF, Role.ORGANISER: Scope.ALL},
     Action.ASSIGNMENT_CREATE: _ORGANISER,
     Action.JUDGE_MANAGE: _ORGANISER,
+    Action.SCORE_SUBMIT: {Role.JUDGE: Scope.ASSIGNED},
+    Action.SCORE_READ: {Role.ORGANISER: Scope.ALL, Role.TRACK_GROUP: Scope.OWN_TRACKS, Role.JUDGE: Scope.ASSIGNED},
     Action.ASSIGNMENT_PLAN: _ORGANISER,
     Action.REGISTRY_IMPORT: _ORGANISER,
     Action.REGISTRATION_IMPORT: _ORGANISER,
@@ -104,6 +108,8 @@ PROJECT_ACTIONS = frozenset(
         Action.PROJECT_READ,
         Action.PROJECT_DECIDE,
         Action.MATERIALS_EDIT,
+        Action.SCORE_SUBMIT,
+        Action.SCORE_READ,
         Action.SUPPLEMENT_REQUEST,
         Action.REPRESENTATIVES_READ,
         Action.PERSONAL_DATA_REVEAL,

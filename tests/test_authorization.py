@@ -148,6 +148,8 @@ def _calls() -> dict[Action, Call]:
             },
         ),
         Action.ASSIGNMENT_PLAN: lambda c, w, r, p: c.post(f"/competitions/{w.code}/assignments", json={}),
+        Action.SCORE_SUBMIT: lambda c, w, r, p: c.post(f"/projects/{p}/scores", json={"values": {"team": 90}}),
+        Action.SCORE_READ: lambda c, w, r, p: c.get(f"/projects/{p}/scores"),
         Action.ACCOUNT_CREATE: create_account,
         Action.ACCOUNT_LIST: lambda c, w, r, p: c.get("/accounts"),
         Action.ACCOUNT_UPDATE: lambda c, w, r, p: c.patch(

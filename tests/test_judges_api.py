@@ -76,6 +76,16 @@ async def test_assignment_plan_saved_and_enforced(
         await api.post(f"/competitions/{code}/assignments", json={"judges_per_project": 3, "seed": 9, "dry_run": False})
     ).json()
     assert refill["coverage"] == 1.0 and refill["max_load"] == saved["max_load"]  # nothing added twice
+    mine = ""
+    for project_id in projects:
+        if (await first_judge.get(f"/projects/{project_id}")).status_code == 200:
+            mine = project_id
+            break
+    early = await first_judge.post(f"/projects/{mine}/scores", json={"values": {"team": 90}})
+    assert (early.status_code, early.json()["error"]["code"]) == (409, "scoring_closed")
+    assert (await first_judge.get(f"/projects/{mine}/scores")).json() == []
+    team_view = await public.get(f"/projects/{mine}/scores")
+    assert team_view.status_code == 404
     for client in (first_judge, conflicted, representative):
         await client.aclose()
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from domain.calendar import StageWindow
 from domain.eligibility import Violation
+from domain.scoring import DEFAULT_RUBRIC, Dimension
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,27 @@ class SupplementStatus:
 
 
 @dataclass(frozen=True)
+class ScoreSubmission:
+    """A judge's score sheet for the first round: one value per rubric dimension, and a comment."""
+
+    judge: str
+    values: dict[str, float]
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ScoreRecord:
+    """A score sheet as kept: every amendment is a new version; the latest counts."""
+
+    judge: str
+    version: int
+    values: dict[str, float]
+    total: float
+    comment: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
 class ProjectStart:
     """Everything a project workflow needs to run, fixed at registration."""
 
@@ -57,6 +79,7 @@ class ProjectStart:
     calendar_revision: int = 0
     display_utc_offset_minutes: int = 480
     materials: MaterialsState = field(default_factory=MaterialsState)
+    rubric: list[Dimension] = field(default_factory=lambda: list(DEFAULT_RUBRIC.dimensions))
     reminder_before_seconds: float = 3 * 86400  # "registration closes in 3 days", scaled in rehearsals
 
 

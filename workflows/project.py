@@ -22,17 +22,19 @@ with workflow.unsafe.imports_passed_through():
         ProjectResult,
         ProjectStart,
         ProjectStatus,
+        ScoreRecord,
         SupplementStatus,
     )
     from workflows.errors import rejection
     from workflows.registration import RegistrationStage
+    from workflows.scoring import FirstRoundScoring
     from workflows.supplements import SupplementTracking
 
 NEGATIVE_DECISIONS = frozenset(DECISION_OUTCOMES)
 
 
 @workflow.defn
-class ProjectWorkflow(RegistrationStage, SupplementTracking):
+class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring):
     """Drives one project through every stage in the notice's order and ends in a terminal outcome."""
 
     @workflow.init
@@ -54,6 +56,8 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking):
         self._reminded_for: datetime | None = None
         self._violations: list[Violation] = []
         self._supplements: dict[int, SupplementStatus] = {}
+        self._judges: set[str] = set()
+        self._scores: dict[str, list[ScoreRecord]] = {}
 
     @workflow.run
     async def run(self, start: ProjectStart) -> ProjectResult:

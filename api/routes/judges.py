@@ -3,21 +3,26 @@
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import suppress
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
+from temporalio.client import Client
+from temporalio.service import RPCError
 
 from api.audit_trail import audit
 from api.auth import guard
-from api.deps import CipherDep, SessionDep
+from api.deps import CipherDep, SessionDep, TemporalDep
 from api.errors import ApiError, competition_not_found
 from api.schemas import CreditCode, Strict
 from db import models
 from domain.assignment import JudgeProfile, ProjectProfile, assign
 from domain.identifiers import is_valid_credit_code, is_valid_id_number
 from domain.roles import Action, Role
+from workflows.project import ProjectWorkflow
 
 router = APIRouter(prefix="/competitions/{code}", tags=["judges"])
 Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)]
@@ -156,7 +161,9 @@ async def profiles(session: SessionDep, code: str) -> tuple[list[ProjectProfile]
 
 
 @router.post("/assignments", summary="Plan (dry run) or save the judge assignment", **guard(Action.ASSIGNMENT_PLAN))
-async def plan_assignments(code: str, body: PlanIn, request: Request, session: SessionDep) -> dict[str, Any]:
+async def plan_assignments(
+    code: str, body: PlanIn, request: Request, session: SessionDep, client: TemporalDep
+) -> dict[str, Any]:
     """Keeps existing assignments and fills what is missing; the report gives coverage, loads and shortfalls."""
     await _competition(session, code)
     projects, judges = await profiles(session, code)
@@ -191,4 +198,18 @@ async def plan_assignments(code: str, body: PlanIn, request: Request, session: S
             coverage=report["coverage"],
         )
         await session.commit()
+        await tell_judges(client, plan.assignments)
     return report
+
+
+async def tell_judges(client: Client, assignments: dict[str, list[str]], fan_out: int = 32) -> None:
+    """Signal each project's workflow who may score it (bounded concurrency; finished workflows are skipped)."""
+    gate = asyncio.Semaphore(fan_out)
+
+    async def one(project_id: str, judges: list[str]) -> None:
+        async with gate:
+            with suppress(RPCError):
+                handle = client.get_workflow_handle_for(ProjectWorkflow.run, project_id)
+                await handle.signal(ProjectWorkflow.judges_assigned, judges)
+
+    await asyncio.gather(*(one(p, j) for p, j in assignments.items()))

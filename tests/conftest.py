@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from api.app import create_app
 from config import Settings
@@ -163,3 +164,10 @@ async def public(transport: httpx.ASGITransport) -> AsyncIterator[httpx.AsyncCli
     """An anonymous client, as a registering team or the public."""
     async with httpx.AsyncClient(transport=transport, base_url="http://contestflow.test") as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+async def worker(time_env: WorkflowEnvironment, settings_factory: Callable[..., Settings]) -> AsyncIterator[Worker]:
+    """A real worker (real activities, database and SMTP sink) on the time-skipping server."""
+    async with build_worker(time_env.client, settings_factory()) as running:
+        yield running

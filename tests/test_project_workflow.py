@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -16,7 +16,6 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contracts import CalendarBroadcast
-from config import Settings
 from db.models import Mail, ProjectEvent
 from devtools.mail_sink import MailSink, read_store
 from domain.calendar import move_window, window_of
@@ -31,19 +30,8 @@ from tests.helpers import (
     start_project,
     wait_for,
 )
-from workers.main import build_worker
 from workflows.contracts import DecisionRequest, ProjectResult, ProjectStart
 from workflows.project import ProjectWorkflow
-
-
-@pytest.fixture(scope="module")
-async def worker(time_env: WorkflowEnvironment, settings_factory: Callable[..., Settings]) -> AsyncIterator[Worker]:
-    """A real worker (real activities, database and SMTP sink) on the time-skipping server."""
-    settings = settings_factory()
-    worker = build_worker(time_env.client, settings)
-    async with worker:
-        yield worker
-
 
 Launch = Callable[[ProjectStart], Awaitable[WorkflowHandle[ProjectWorkflow, ProjectResult]]]
 

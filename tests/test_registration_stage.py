@@ -4,10 +4,9 @@ the deadline), not submitted at close, representatives locked, eligibility at st
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowHandle
@@ -36,12 +35,6 @@ from workflows.contracts import DecisionRequest, MaterialsState, ProjectResult, 
 from workflows.project import ProjectWorkflow
 
 MISSING = MaterialsState(complete=False, missing=["application.solution", "proof.ip_proof"], version=0)
-
-
-@pytest.fixture(scope="module")
-async def worker(time_env: WorkflowEnvironment, settings_factory: Callable[..., Settings]) -> AsyncIterator[Worker]:
-    async with build_worker(time_env.client, settings_factory()) as worker:
-        yield worker
 
 
 async def milestones(sessions: async_sessionmaker[AsyncSession], project_id: str) -> list[str]:

@@ -4,7 +4,6 @@ round is open, only complete sheets in range; amendments keep every version."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,6 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from config import Settings
 from domain.calendar import window_of
 from domain.stages import Stage
 from tests.helpers import (
@@ -27,17 +25,10 @@ from tests.helpers import (
     start_project,
     wait_for,
 )
-from workers.main import build_worker
 from workflows.contracts import DecisionRequest, ScoreSubmission
 from workflows.project import ProjectWorkflow
 
 SHEET: dict[str, float] = {"innovation": 80, "data_value": 90, "application": 70, "business_model": 60, "team": 100}
-
-
-@pytest.fixture(scope="module")
-async def worker(time_env: WorkflowEnvironment, settings_factory: Callable[..., Settings]) -> AsyncIterator[Worker]:
-    async with build_worker(time_env.client, settings_factory()) as worker:
-        yield worker
 
 
 async def code_of(call: object) -> str:

@@ -123,9 +123,10 @@ PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
 async def authorize_project(
-    session: AsyncSession, principal: Principal, action: Action, project: models.Project | None, project_id: str
+    session: AsyncSession, principal: Principal, action: Action, project_id: str
 ) -> models.Project:
     """The project, if the caller's scope reaches it; otherwise 404 as if it did not exist."""
+    project = await session.get(models.Project, project_id)
     scope = scope_of(principal.role, action)
     if project is None or scope is None:
         raise project_not_found(project_id)

@@ -73,9 +73,7 @@ async def upload(
     client: TemporalDep,
 ) -> AttachmentOut:
     """Streams to a temporary file while hashing; refuses wrong content, empty files and files over the limit."""
-    await authorize_project(
-        session, principal, Action.MATERIALS_EDIT, await session.get(models.Project, project_id), project_id
-    )
+    project = await authorize_project(session, principal, Action.MATERIALS_EDIT, project_id)
     if category not in CATEGORIES:
         raise ApiError(
             422,
@@ -142,8 +140,6 @@ async def upload(
         name=attachment.display_name,
     )
     await session.commit()
-    project = await session.get(models.Project, project_id)
-    assert project is not None
     await tell_workflow(client, project_id, await materials_state(session, project))
     return attachment_out(attachment)
 
@@ -156,9 +152,7 @@ async def upload(
 )
 async def list_attachments(project_id: str, session: SessionDep, principal: PrincipalDep) -> list[AttachmentOut]:
     """Newest last."""
-    await authorize_project(
-        session, principal, Action.PROJECT_READ, await session.get(models.Project, project_id), project_id
-    )
+    await authorize_project(session, principal, Action.PROJECT_READ, project_id)
     rows = await session.scalars(
         select(models.Attachment).where(models.Attachment.project_id == project_id).order_by(models.Attachment.id)
     )

@@ -62,12 +62,6 @@ class RepresentativesIn(Strict):
     representatives: list[RepresentativeIn]
 
 
-async def _project(session: SessionDep, principal: PrincipalDep, action: Action, project_id: str) -> models.Project:
-    return await authorize_project(
-        session, principal, action, await session.get(models.Project, project_id), project_id
-    )
-
-
 def _application_out(version: models.ApplicationVersion) -> ApplicationOut:
     return ApplicationOut(
         version=version.version,
@@ -92,7 +86,7 @@ async def submit_application(
     client: TemporalDep,
 ) -> ApplicationOut:
     """Every submission is a new version; earlier versions stay."""
-    project = await _project(session, principal, Action.MATERIALS_EDIT, project_id)
+    project = await authorize_project(session, principal, Action.MATERIALS_EDIT, project_id)
     version = await add_application_version(session, project.id, body.model_dump(), principal.username)
     await audit(session, request, "application.submitted", "project", project.id, version=version.version)
     await session.commit()
@@ -108,7 +102,7 @@ async def submit_application(
 )
 async def materials(project_id: str, session: SessionDep, principal: PrincipalDep) -> MaterialsOut:
     """Completeness as the registration stage judges it."""
-    project = await _project(session, principal, Action.PROJECT_READ, project_id)
+    project = await authorize_project(session, principal, Action.PROJECT_READ, project_id)
     state = await materials_state(session, project)
     latest = await latest_application(session, project.id)
     files = await session.scalars(
@@ -131,7 +125,7 @@ async def change_project(
     project_id: str, body: ProjectChange, session: SessionDep, principal: PrincipalDep
 ) -> dict[str, str]:
     """Refused with `name_locked` or `problem_locked`; asking for what already is changes nothing."""
-    project = await _project(session, principal, Action.MATERIALS_EDIT, project_id)
+    project = await authorize_project(session, principal, Action.MATERIALS_EDIT, project_id)
     for wanted, current, violation in (
         (body.name, project.name, project_rename()),
         (body.problem_code, project.problem_code, problem_change()),
@@ -156,7 +150,7 @@ async def replace_representatives(
     cipher: CipherDep,
 ) -> list[RepresentativeOut]:
     """Locked from the deadline on; the same limits and one-team-per-person rule as at registration."""
-    project = await _project(session, principal, Action.MATERIALS_EDIT, project_id)
+    project = await authorize_project(session, principal, Action.MATERIALS_EDIT, project_id)
     team = await session.get(models.Team, project.team_id)
     competition = await session.get(models.Competition, project.competition_code)
     assert team is not None and competition is not None
@@ -227,7 +221,7 @@ async def request_supplement(
     client: TemporalDep,
 ) -> SupplementOut:
     """Stored, then handed to the project's workflow, which mails the team and watches the due date."""
-    project = await _project(session, principal, Action.SUPPLEMENT_REQUEST, project_id)
+    project = await authorize_project(session, principal, Action.SUPPLEMENT_REQUEST, project_id)
     if body.due_at.tzinfo is None:
         raise ApiError(422, "timezone_required", "时间必须带时区（例如 +08:00）", "times must carry a UTC offset")
     if body.due_at <= datetime.now(UTC):
@@ -271,7 +265,7 @@ async def fulfil_supplement(
     client: TemporalDep,
 ) -> SupplementOut:
     """Marks the request fulfilled and tells the workflow, which stops watching its due date."""
-    project = await _project(session, principal, Action.MATERIALS_EDIT, project_id)
+    project = await authorize_project(session, principal, Action.MATERIALS_EDIT, project_id)
     row = await session.get(models.SupplementRequest, request_id)
     if row is None or row.project_id != project.id:
         raise ApiError(404, "supplement_not_found", "没有这个补充请求", f"no supplement request {request_id}")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from temporalio.client import WorkflowHandle
 
 from api.audit_trail import audit
-from api.auth import Principal, PrincipalDep, authorize_project, guard
+from api.auth import PrincipalDep, authorize_project, guard
 from api.deps import CipherDep, RegistryDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.materials import materials_state
@@ -43,12 +43,6 @@ HIDDEN_ACTOR = "组委会 committee"
 def project_handle(client: TemporalDep, project_id: str) -> WorkflowHandle[ProjectWorkflow, ProjectResult]:
     """The typed handle of a project's workflow."""
     return client.get_workflow_handle_for(ProjectWorkflow.run, project_id)
-
-
-async def _project(session: SessionDep, principal: Principal, action: Action, project_id: str) -> models.Project:
-    return await authorize_project(
-        session, principal, action, await session.get(models.Project, project_id), project_id
-    )
 
 
 @router.post(
@@ -96,7 +90,7 @@ async def read_project(
     project_id: str, session: SessionDep, client: TemporalDep, principal: PrincipalDep
 ) -> ProjectOut:
     """The registration from the database, live state from the workflow, and the durable log."""
-    project = await _project(session, principal, Action.PROJECT_READ, project_id)
+    project = await authorize_project(session, principal, Action.PROJECT_READ, project_id)
     return await _project_out(project, session, client, principal.role)
 
 
@@ -181,7 +175,7 @@ async def decide(
     idempotency_key: IdempotencyKey = None,
 ) -> DecisionOut:
     """Send the decision as a workflow update; its validator's rejection comes back as a 4xx."""
-    await _project(session, principal, Action.PROJECT_DECIDE, project_id)
+    await authorize_project(session, principal, Action.PROJECT_DECIDE, project_id)
     decision = DecisionRequest(body.stage, body.decision, principal.username, body.reason)
     # The project exists (checked above), so a workflow Temporal no longer finds running has ended.
     closed = ApiError(409, "project_closed", "项目已结束，不能再作决定", "the project has ended; no more decisions")
@@ -213,7 +207,7 @@ async def decide(
 )
 async def representatives(project_id: str, session: SessionDep, principal: PrincipalDep) -> list[RepresentativeOut]:
     """Masked as `2101**********1234` and `138****5678`."""
-    project = await _project(session, principal, Action.REPRESENTATIVES_READ, project_id)
+    project = await authorize_project(session, principal, Action.REPRESENTATIVES_READ, project_id)
     rows = await session.scalars(
         select(models.Representative)
         .where(models.Representative.team_id == project.team_id)
@@ -235,7 +229,7 @@ async def reveal(
     project_id: str, body: RevealIn, request: Request, session: SessionDep, principal: PrincipalDep, cipher: CipherDep
 ) -> list[RepresentativeOut]:
     """Decrypts ID and phone numbers; the reason and the caller go into the audit trail first."""
-    project = await _project(session, principal, Action.PERSONAL_DATA_REVEAL, project_id)
+    project = await authorize_project(session, principal, Action.PERSONAL_DATA_REVEAL, project_id)
     rows = (
         await session.scalars(
             select(models.Representative)
@@ -276,7 +270,7 @@ async def assign(
     project_id: str, body: AssignmentIn, request: Request, session: SessionDep, principal: PrincipalDep
 ) -> AssignmentOut:
     """The account's role (judge or verifier) is the kind of assignment; it lets them see the project."""
-    await _project(session, principal, Action.ASSIGNMENT_CREATE, project_id)
+    await authorize_project(session, principal, Action.ASSIGNMENT_CREATE, project_id)
     account = await session.get(models.Account, body.account_id)
     if account is None or account.role not in (Role.JUDGE.value, Role.VERIFIER.value):
         raise ApiError(422, "not_assignable", "只能分配评审专家或核查人员", "only judges and verifiers can be assigned")

@@ -15,7 +15,6 @@ from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError
 from api.schemas import Strict
 from api.temporal_errors import temporal_call
-from db import models
 from domain.roles import Action, Role
 from workflows.contracts import ScoreRecord, ScoreSubmission
 from workflows.project import ProjectWorkflow
@@ -68,9 +67,7 @@ async def submit(
     idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
 ) -> ScoreOut:
     """The workflow's validator refuses a judge not assigned, a closed round, or an incomplete sheet."""
-    await authorize_project(
-        session, principal, Action.SCORE_SUBMIT, await session.get(models.Project, project_id), project_id
-    )
+    await authorize_project(session, principal, Action.SCORE_SUBMIT, project_id)
     closed = ApiError(409, "project_closed", "项目已结束", "the project has ended")
     async with temporal_call(closed):
         record = await client.get_workflow_handle_for(ProjectWorkflow.run, project_id).execute_update(
@@ -91,9 +88,7 @@ async def submit(
 )
 async def read(project_id: str, session: SessionDep, client: TemporalDep, principal: PrincipalDep) -> list[ScoreOut]:
     """A judge sees their own versions only; judges never learn each other's identities."""
-    await authorize_project(
-        session, principal, Action.SCORE_READ, await session.get(models.Project, project_id), project_id
-    )
+    await authorize_project(session, principal, Action.SCORE_READ, project_id)
     async with temporal_call(ApiError(404, "project_not_found", "没有该项目", "no such project")):
         records = await client.get_workflow_handle_for(ProjectWorkflow.run, project_id).query(ProjectWorkflow.scores)
     if principal.role is Role.JUDGE:

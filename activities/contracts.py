@@ -71,3 +71,66 @@ class EligibilityReport:
 
     project_id: str
     violations: list[Violation]
+
+
+@dataclass(frozen=True)
+class ReviewerSlot:
+    """A judge on a project: their account id, where their mail goes, and their due date."""
+
+    judge: str
+    email: str
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class ScoreRow:
+    """An accepted score sheet version, for the database the rankings recompute from."""
+
+    project_id: str
+    judge: str
+    version: int
+    values: dict[str, float]
+    total: float
+    comment: str
+    submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class ReplacementRequest:
+    """Take a judge off a project and find (or take the organiser's) replacement with a new due date."""
+
+    project_id: str
+    competition_code: str
+    judge: str
+    kind: str
+    reason: str
+    due_at: datetime
+    preferred: str | None = None
+
+
+@dataclass(frozen=True)
+class AnnouncementRequest:
+    """Tell every live project of a competition its first-round result from one confirmed ranking run."""
+
+    competition_code: str
+    run_id: int
+
+
+@dataclass(frozen=True)
+class AnnouncementReport:
+    """How many projects were told they advanced, were told they did not, or could not be reached."""
+
+    advanced: int
+    not_advanced: int
+    unreachable: int
+
+
+@dataclass(frozen=True)
+class FirstRoundResult:
+    """The confirmed first-round result for this project, from one ranking run."""
+
+    run_id: int
+    advanced: bool
+    reason: str
+    rank: int | None = None
+    score: float | None = None

@@ -21,7 +21,9 @@ from api.routes import (
     judges,
     materials,
     projects,
+    rankings,
     registry,
+    review,
     scores,
 )
 from checks.registry import make_registry
@@ -79,6 +81,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(registry.router)
     app.include_router(judges.router)
     app.include_router(scores.router)
+    app.include_router(review.router)
+    app.include_router(rankings.router)
     return app
 
 

@@ -47,6 +47,16 @@ REJECTION_STATUS: dict[str, int] = {
     "actor_required": 422,
     "unknown_stage": 422,
     "invalid_calendar": 422,
+    "decided_by_review": 409,
+    "not_in_review": 409,
+    "wrong_task": 409,
+    "review_due_passed": 409,
+    "organisation_required": 422,
+    "unknown_change": 422,
+    "already_reviewer": 409,
+    "already_confirmed": 409,
+    "due_in_past": 409,
+    "duplicate_request": 409,
 }
 
 

@@ -237,6 +237,7 @@ class ProjectOut(BaseModel):
     missing_materials: list[str] = Field(default_factory=list)
     violations: list[dict[str, str]] = Field(default_factory=list)
     supplements: list[dict[str, Any]] = Field(default_factory=list)
+    review_phase: str | None = Field(None, description="First-round task: qualification, screening, expert_review")
 
 
 class StageMoveIn(Strict):

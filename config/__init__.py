@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     temporal_task_queue: str = "contestflow"
     temporal_ui_port: int = 8233
     temporal_ui_url: str = ""
+    worker_max_activities: int = Field(0, description="Activities a worker runs at once; 0: 8 on SQLite, else 100")
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025
@@ -62,6 +63,14 @@ class Settings(BaseSettings):
     def effective_database_url(self) -> str:
         """The database URL, defaulting to a SQLite file in the data folder."""
         return self.database_url or f"sqlite+aiosqlite:///{(self.data_dir / 'contestflow.db').resolve()}"
+
+    @property
+    def effective_worker_activities(self) -> int:
+        """Activities one worker runs at once: SQLite has one writer, so a herd (every project closing registration
+        at the same instant) queues in the worker instead of timing out on the database lock."""
+        if self.worker_max_activities:
+            return self.worker_max_activities
+        return 8 if self.effective_database_url.startswith("sqlite") else 100
 
     @property
     def effective_temporal_ui_url(self) -> str:

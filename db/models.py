@@ -310,6 +310,44 @@ class Assignment(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="assigned", server_default="assigned", index=True)
+    due_at: Mapped[datetime | None]
+    replaces_account_id: Mapped[int | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime | None]
+
+
+class Score(Base):
+    """One version of a judge's score sheet, written by the project's workflow once it accepted it."""
+
+    __tablename__ = "scores"
+    __table_args__ = (UniqueConstraint("project_id", "judge_account_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    judge_account_id: Mapped[int] = mapped_column(index=True)
+    version: Mapped[int]
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total: Mapped[float]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    submitted_at: Mapped[datetime]
+
+
+class RankingRun(Base):
+    """A computed ranking with its parameters and finalists: previewed, then confirmed once by an organiser."""
+
+    __tablename__ = "ranking_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    competition_code: Mapped[str] = mapped_column(ForeignKey("competitions.code", ondelete="CASCADE"), index=True)
+    round: Mapped[str] = mapped_column(String(32))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_by: Mapped[str | None] = mapped_column(String(254))
+    confirmed_at: Mapped[datetime | None]
 
 
 class AuditRecord(Base):

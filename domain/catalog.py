@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.calendar import CalendarError, DateRange
 from domain.materials import PROOF_CATEGORIES
+from domain.review import ReviewPolicy, ReviewPolicyError, parse_review
 from domain.stages import SCHEDULED_STAGES, Stage
 
 CODE_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -113,6 +114,7 @@ class Catalog:
     short_name: str = ""
     edition: str = ""
     contact: str = ""
+    review: ReviewPolicy = field(default_factory=ReviewPolicy)
     _problems_by_code: dict[str, Problem] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -333,6 +335,10 @@ def parse_catalog(data: Any) -> Catalog:
         calendar = _calendar(_req(data, "calendar", "catalog"), notice_days)
     except CalendarError as exc:
         raise CatalogError(f"calendar: {exc}") from exc
+    try:
+        review = parse_review(data.get("review"))
+    except ReviewPolicyError as exc:
+        raise CatalogError(str(exc)) from exc
     return Catalog(
         code=code,
         name=_str(data, "name", "catalog"),
@@ -350,4 +356,5 @@ def parse_catalog(data: Any) -> Catalog:
         short_name=str(data.get("short_name", "")),
         edition=str(data.get("edition", "")),
         contact=str(data.get("contact", "")),
+        review=review,
     )

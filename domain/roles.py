@@ -13,6 +13,7 @@ class Role(StrEnum):
     JUDGE = "judge"
     VERIFIER = "verifier"
     COMMITTEE = "committee"
+    SCREENER = "screener"
     TEAM = "team"
     PUBLIC = "public"
 
@@ -56,6 +57,14 @@ class Action(StrEnum):
     REGISTRATION_IMPORT = "registration.import"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
+    QUALIFICATION_DECIDE = "qualification.decide"
+    SCREENING_RECORD = "screening.record"
+    REVIEW_INBOX = "review.inbox"
+    CONFLICT_DECLARE = "conflict.declare"
+    ASSIGNMENT_OVERRIDE = "assignment.override"
+    REVIEW_MONITOR = "review.monitor"
+    RANKING_PREVIEW = "ranking.preview"
+    FINALISTS_CONFIRM = "finalists.confirm"
 
 
 _EVERYONE: dict[Role, Scope] = {r: Scope.ALL for r in Role}
@@ -99,6 +108,14 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.REGISTRATION_IMPORT: _ORGANISER,
     Action.AUDIT_READ: _ORGANISER,
     Action.AUDIT_VERIFY: _ORGANISER,
+    Action.QUALIFICATION_DECIDE: {Role.ORGANISER: Scope.ALL, Role.TRACK_GROUP: Scope.OWN_TRACKS},
+    Action.SCREENING_RECORD: {Role.ORGANISER: Scope.ALL, Role.SCREENER: Scope.ALL},
+    Action.REVIEW_INBOX: {Role.JUDGE: Scope.SELF},
+    Action.CONFLICT_DECLARE: {Role.JUDGE: Scope.ASSIGNED},
+    Action.ASSIGNMENT_OVERRIDE: _ORGANISER,
+    Action.REVIEW_MONITOR: {Role.ORGANISER: Scope.ALL, Role.TRACK_GROUP: Scope.ALL},
+    Action.RANKING_PREVIEW: _ORGANISER,
+    Action.FINALISTS_CONFIRM: _ORGANISER,
 }
 
 
@@ -114,6 +131,10 @@ PROJECT_ACTIONS = frozenset(
         Action.REPRESENTATIVES_READ,
         Action.PERSONAL_DATA_REVEAL,
         Action.ASSIGNMENT_CREATE,
+        Action.QUALIFICATION_DECIDE,
+        Action.SCREENING_RECORD,
+        Action.CONFLICT_DECLARE,
+        Action.ASSIGNMENT_OVERRIDE,
     }
 )
 

@@ -17,16 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.contracts import FirstRoundResult
 from api.accounts import create_account
 from catalogs import bundled_catalogs, load_catalog
-from db.models import Competition, Project, SessionToken, Team, TeamUnit, Unit
+from db.models import Account, Assignment, Competition, Judge, Project, SessionToken, Team, TeamUnit, Unit
 from db.upsert import insert_if_absent
 from domain.calendar import StageWindow, build_calendar
 from domain.identifiers import credit_code_check_char
 from domain.roles import Role
 from domain.stages import Stage
 from security.tokens import new_session_token, token_digest
-from workflows.contracts import MaterialsState, ProjectResult, ProjectStart, ProjectStatus
+from workflows.contracts import MaterialsState, ProjectResult, ProjectStart, ProjectStatus, TaskDecision
 from workflows.project import ProjectWorkflow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -170,6 +171,52 @@ async def skip_to(env: WorkflowEnvironment, when: datetime) -> None:
     now = await env.get_current_time()
     if when > now:
         await env.sleep(when - now)
+
+
+async def seed_judge(
+    sessions: async_sessionmaker[AsyncSession],
+    competition_code: str,
+    *,
+    tracks: tuple[str, ...] = ("city_governance",),
+    unit_code: str | None = None,
+    max_load: int = 10,
+    projects: tuple[str, ...] = (),
+    due_at: datetime | None = None,
+) -> tuple[str, str]:
+    """A judge account with its profile in a competition (assigned to `projects`, when given): (id, email)."""
+    account_id, _ = await signed_in(sessions, Role.JUDGE)
+    async with sessions.begin() as session:
+        account = await session.get(Account, account_id)
+        assert account is not None
+        session.add(
+            Judge(
+                competition_code=competition_code,
+                account_id=account_id,
+                tracks=list(tracks),
+                unit_credit_code=unit_code or make_credit_code(uuid.uuid4().hex),
+                related_codes=[],
+                declared_conflicts=[],
+                max_load=max_load,
+            )
+        )
+        for project_id in projects:
+            session.add(Assignment(project_id=project_id, account_id=account_id, kind="judge", due_at=due_at))
+        return str(account_id), account.email
+
+
+async def pass_checks(handle: WorkflowHandle[ProjectWorkflow, ProjectResult]) -> None:
+    """The qualification check and the third-party screening both pass (the first round must be open)."""
+    await wait_for(handle, lambda s: s.review_phase == "qualification" and s.waiting_on == "organiser")
+    await handle.execute_update(ProjectWorkflow.qualify, TaskDecision("pass", "资格审查组"))
+    await handle.execute_update(
+        ProjectWorkflow.screen, TaskDecision("pass", "初筛机构", "材料完整", 82.5, "辽宁省数据评估中心")
+    )
+
+
+async def announce(handle: WorkflowHandle[ProjectWorkflow, ProjectResult], advanced: bool, rank: int = 3) -> None:
+    """The competition's confirmed first-round result reaches the project."""
+    reason = "进入本赛道入围名额" if advanced else "未进入本赛道入围名额"
+    await handle.signal(ProjectWorkflow.first_round_result, FirstRoundResult(1, advanced, reason, rank, 86.0))
 
 
 async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:

@@ -56,6 +56,7 @@ async def world(
         (Role.JUDGE, None),
         (Role.VERIFIER, None),
         (Role.COMMITTEE, None),
+        (Role.SCREENER, None),
     ):
         ids[role], headers[role] = await signed_in(sessions, role, tracks=tracks)
     async with sessions() as session:
@@ -160,6 +161,20 @@ def _calls() -> dict[Action, Call]:
         Action.API_KEY_MANAGE: own_keys,
         Action.AUDIT_READ: lambda c, w, r, p: c.get("/audit?limit=5"),
         Action.AUDIT_VERIFY: lambda c, w, r, p: c.get("/audit/verify"),
+        Action.QUALIFICATION_DECIDE: lambda c, w, r, p: c.post(
+            f"/projects/{p}/qualification", json={"decision": "pass"}
+        ),
+        Action.SCREENING_RECORD: lambda c, w, r, p: c.post(
+            f"/projects/{p}/screening", json={"decision": "pass", "score": 80, "organisation": "初筛机构"}
+        ),
+        Action.REVIEW_INBOX: lambda c, w, r, p: c.get("/judges/me/tasks"),
+        Action.CONFLICT_DECLARE: lambda c, w, r, p: c.post(f"/projects/{p}/conflicts", json={"reason": "曾任顾问"}),
+        Action.ASSIGNMENT_OVERRIDE: lambda c, w, r, p: c.put(
+            f"/projects/{p}/reviewers/{w.account_ids[Role.JUDGE]}", json={"reason": "调整"}
+        ),
+        Action.REVIEW_MONITOR: lambda c, w, r, p: c.get(f"/competitions/{w.code}/reviews/waiting"),
+        Action.RANKING_PREVIEW: lambda c, w, r, p: c.get(f"/competitions/{w.code}/rankings/999999"),
+        Action.FINALISTS_CONFIRM: lambda c, w, r, p: c.post(f"/competitions/{w.code}/rankings/999999/confirm"),
     }
 
 

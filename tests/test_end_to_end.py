@@ -115,25 +115,25 @@ async def test_moving_a_deadline_moves_every_projects_timer(
             return await _read_when(api, pid, lambda p: p["stage"] == "first_round_review")
 
         status = await eventually(advanced)
-        assert status["waiting_on"] == "judges"
+        assert (status["waiting_on"], status["review_phase"]) == ("organiser", "qualification")
     query = f'ContestStage="first_round_review" AND ContestCompetition="{code}"'
     assert sorted(await eventually(lambda: asyncio.to_thread(cli_list, dev_env, query))) == sorted(ids)
 
-    rejection = {"stage": "first_round_review", "decision": "reject", "reason": "未进入前84名"}
+    rejection = {"stage": "first_round_review", "decision": "disqualify", "reason": "查实抄袭他人成果"}
     decided, repeated = [
         await api.post(f"/projects/{ids[0]}/decisions", json=rejection, headers={"Idempotency-Key": "once"})
         for _ in range(2)
     ]
     assert decided.status_code == repeated.status_code == 200 and decided.json() == repeated.json()
     final = await eventually(
-        lambda: _read_when(api, ids[0], lambda p: p["outcome"] == "not_advanced" and p["log"][-1]["kind"] == "outcome")
+        lambda: _read_when(api, ids[0], lambda p: p["outcome"] == "disqualified" and p["log"][-1]["kind"] == "outcome")
     )
     late = await api.post(
         f"/projects/{ids[0]}/decisions",
         json={"stage": "first_round_review", "decision": "advance"},
     )
     assert (late.status_code, late.json()["error"]["code"]) == (409, "project_closed")
-    assert [d["decision"] for d in final["decisions"]] == ["reject"]
+    assert [d["decision"] for d in final["decisions"]] == ["disqualify"]
     assert [e["kind"] for e in final["log"]][-2:] == ["decision", "outcome"]
     await keep_history(dev_env.client.get_workflow_handle(competition_workflow_id(code)), "competition_moved")
 

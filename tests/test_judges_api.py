@@ -3,11 +3,14 @@ never assigned; an assigned judge sees the project, others do not."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.roles import Role
-from tests.helpers import make_credit_code, registration_body, rehearsal, signed_in
+from tests.helpers import complete_proofs, make_credit_code, registration_body, rehearsal, signed_in
+from tests.review_world import pass_checks_via_api
 
 TRACKS = ["city_governance-01", "agriculture-01", "industry-01"]
 
@@ -25,6 +28,7 @@ async def test_assignment_plan_saved_and_enforced(
         response = await public.post(f"/competitions/{code}/projects", json=body)
         assert response.status_code == 201, response.text
         projects.append(response.json()["id"])
+        await complete_proofs(api, projects[-1])
     conflicted_unit = bodies[0]["team"]["lead_unit"]["credit_code"]
     representative_id = bodies[1]["team"]["representatives"][0]["id_number"]
 
@@ -53,8 +57,22 @@ async def test_assignment_plan_saved_and_enforced(
     )
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (422, "not_a_judge")
 
+    nothing = (await api.post(f"/competitions/{code}/assignments", json={"judges_per_project": 3})).json()
+    assert nothing["projects"] == 0  # only projects that passed screening are reviewed
+    calendar = (await api.get(f"/competitions/{code}")).json()["calendar"]
+    moved = await api.put(
+        f"/competitions/{code}/stages/registration",
+        json={
+            "opens_at": calendar[0]["opens_at"],
+            "closes_at": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
+            "shift_later": True,
+            "reason": "演练：提前截止报名",
+        },
+    )
+    assert moved.status_code == 200, moved.text
+    await pass_checks_via_api(api, projects)
     dry = (await api.post(f"/competitions/{code}/assignments", json={"judges_per_project": 3, "seed": 5})).json()
-    assert dry["coverage"] == 1.0 and dry["dry_run"]
+    assert dry["coverage"] == 1.0 and dry["dry_run"] and dry["projects"] == 12
     first_judge = httpx.AsyncClient(transport=transport, base_url="http://t", headers=judges[1][1])
     assert (await first_judge.get(f"/projects/{projects[3]}")).status_code == 404  # nothing saved yet
 
@@ -81,9 +99,12 @@ async def test_assignment_plan_saved_and_enforced(
         if (await first_judge.get(f"/projects/{project_id}")).status_code == 200:
             mine = project_id
             break
-    early = await first_judge.post(f"/projects/{mine}/scores", json={"values": {"team": 90}})
-    assert (early.status_code, early.json()["error"]["code"]) == (409, "scoring_closed")
+    incomplete = await first_judge.post(f"/projects/{mine}/scores", json={"values": {"team": 90}})
+    assert (incomplete.status_code, incomplete.json()["error"]["code"]) == (422, "invalid_score")
     assert (await first_judge.get(f"/projects/{mine}/scores")).json() == []
+    inbox = (await first_judge.get("/judges/me/tasks")).json()
+    assert mine in {t["project_id"] for t in inbox} and len(inbox) == seen
+    assert len({t["due_at"] for t in inbox}) == 1 and inbox[0]["due_at"] and not inbox[0]["overdue"]
     team_view = await public.get(f"/projects/{mine}/scores")
     assert team_view.status_code == 404
     for client in (first_judge, conflicted, representative):

@@ -21,16 +21,18 @@ from devtools.mail_sink import MailSink, read_store
 from domain.calendar import move_window, window_of
 from domain.stages import STAGE_ORDER, Stage
 from tests.helpers import (
+    announce,
     in_stage,
     keep_history,
     liaoning_calendar_from,
+    pass_checks,
     project_start,
     seed_project,
     skip_to,
     start_project,
     wait_for,
 )
-from workflows.contracts import DecisionRequest, ProjectResult, ProjectStart
+from workflows.contracts import DecisionRequest, ProjectResult, ProjectStart, TaskDecision
 from workflows.project import ProjectWorkflow
 
 Launch = Callable[[ProjectStart], Awaitable[WorkflowHandle[ProjectWorkflow, ProjectResult]]]
@@ -76,9 +78,12 @@ async def test_a_project_walks_every_stage_to_completion(
     assert status.deadline == window_of(calendar, Stage.REGISTRATION).closes_at
 
     await skip_to(time_env, window_of(calendar, Stage.REGISTRATION).closes_at + timedelta(hours=1))
-    status = await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "judges"))
+    status = await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "organiser"))
     assert status.deadline == window_of(calendar, Stage.FIRST_ROUND_REVIEW).closes_at
-    await handle.execute_update(decide, DecisionRequest("first_round_review", "advance", "组委会办公室"))
+    override = DecisionRequest("first_round_review", "advance", "组委会办公室")
+    assert await rejection_code(handle.execute_update(decide, override)) == "decided_by_review"
+    await pass_checks(handle)
+    await announce(handle, advanced=True)
 
     await wait_for(handle, in_stage(Stage.TECHNICAL_VERIFICATION, "calendar"))
     early = DecisionRequest("technical_verification", "advance", "组委会办公室")
@@ -110,24 +115,40 @@ async def test_a_project_walks_every_stage_to_completion(
     entered = [e.stage for e in log if e.kind == "stage_entered"]
     assert entered == [s.value for s in STAGE_ORDER]
     assert [e.decision for e in log if e.kind == "decision"] == ["advance", "advance", "advance"]
+    assert [(e.kind, e.decision) for e in log if e.kind in ("qualification", "screening")] == [
+        ("qualification", "pass"),
+        ("screening", "pass"),
+    ]
     assert log[-1].kind == "outcome" and log[-1].reason == "completed"
-    assert [(m.milestone, m.status, m.attempts) for m in mails] == [("registration_received", "sent", 1)]
+    assert [(m.milestone, m.status, m.attempts) for m in mails] == [
+        ("registration_received", "sent", 1),
+        ("first_round_advanced", "sent", 1),
+    ]
     delivered = [m for m in read_store(mail_sink.store) if m["X-Envelope-To"] == start.contact_email]
-    assert len(delivered) == 1 and start.project_id in str(delivered[0]["Subject"])
+    assert len(delivered) == 2 and all(start.project_id in str(m["Subject"]) for m in delivered)
     await keep_history(handle, "project_completed")
 
 
-async def test_rejected_in_first_round_after_it_went_overdue(time_env: WorkflowEnvironment, launch: Launch) -> None:
+async def test_fails_the_qualification_check_after_it_went_overdue(
+    time_env: WorkflowEnvironment, launch: Launch, sessions: async_sessionmaker[AsyncSession]
+) -> None:
     calendar = liaoning_calendar_from(await time_env.get_current_time())
-    handle = await launch(project_start(new_id(), calendar))
+    start = project_start(new_id(), calendar)
+    handle = await launch(start)
     await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).closes_at + timedelta(days=2))
     status = await wait_for(handle, lambda s: s.stage == "first_round_review" and s.overdue)
-    assert status.waiting_on == "judges"
-    no_reason = DecisionRequest("first_round_review", "reject", "组委会办公室")
-    assert await rejection_code(handle.execute_update(ProjectWorkflow.decide, no_reason)) == "reason_required"
-    await handle.execute_update(ProjectWorkflow.decide, replace(no_reason, reason="评分未进入前84名"))
+    assert (status.waiting_on, status.review_phase) == ("organiser", "qualification")
+    screening = TaskDecision("pass", "初筛机构", "", 80, "评估中心")
+    assert await rejection_code(handle.execute_update(ProjectWorkflow.screen, screening)) == "wrong_task"
+    no_reason = TaskDecision("fail", "资格审查组")
+    assert await rejection_code(handle.execute_update(ProjectWorkflow.qualify, no_reason)) == "reason_required"
+    await handle.execute_update(ProjectWorkflow.qualify, replace(no_reason, reason="申报单位不在辽宁注册"))
     result = await handle.result()
     assert (result.outcome, result.final_stage) == ("not_advanced", "first_round_review")
+    assert result.decisions[-1].reason == "申报单位不在辽宁注册"
+    async with sessions() as session:
+        mails = (await session.scalars(select(Mail.milestone).where(Mail.workflow_id == start.project_id))).all()
+    assert "qualification_failed" in mails
     await keep_history(handle, "project_not_advanced_overdue")
 
 
@@ -137,8 +158,8 @@ async def test_disqualified_when_an_objection_is_upheld_during_the_notice(
     calendar = liaoning_calendar_from(await time_env.get_current_time())
     handle = await launch(project_start(new_id(), calendar))
     await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at + timedelta(hours=2))
-    await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "judges"))
-    await handle.execute_update(ProjectWorkflow.decide, DecisionRequest("first_round_review", "advance", "组委会"))
+    await pass_checks(handle)
+    await announce(handle, advanced=True)
     await skip_to(time_env, window_of(calendar, Stage.TECHNICAL_VERIFICATION).opens_at + timedelta(hours=2))
     await wait_for(handle, in_stage(Stage.TECHNICAL_VERIFICATION, "verifiers"))
     await handle.execute_update(ProjectWorkflow.decide, DecisionRequest("technical_verification", "advance", "验证组"))
@@ -197,7 +218,7 @@ async def test_an_extended_deadline_moves_the_timer(time_env: WorkflowEnvironmen
     status = await wait_for(handle, in_stage(Stage.REGISTRATION))
     assert status.calendar_revision == 1
     await skip_to(time_env, window_of(extended, Stage.REGISTRATION).closes_at + timedelta(hours=1))
-    await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "judges"))
+    await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "organiser"))
     await handle.execute_update(
         ProjectWorkflow.decide, DecisionRequest("first_round_review", "withdraw", "王伟", "团队放弃")
     )

@@ -96,7 +96,7 @@ async def test_completed_in_time_it_advances_and_representatives_lock(
     await handle.signal(ProjectWorkflow.materials_updated, MISSING)  # older version: ignored
     await wait_for(handle, lambda s: s.materials.complete)
     await skip_to(time_env, window_of(calendar, Stage.REGISTRATION).closes_at + timedelta(hours=1))
-    await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "judges"))
+    await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "organiser"))
     async with sessions() as session:
         project = await session.get(Project, start.project_id)
         assert project is not None

@@ -1,34 +1,42 @@
 """First-round scoring in the project workflow (time-skipping server): only assigned judges, only while the
-round is open, only complete sheets in range; amendments keep every version."""
+round is open, only complete sheets in range; amendments keep every version until the due date; scores are
+stored in the database the ranking recomputes from."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.contracts import ReviewerSlot
+from db.models import Score
 from domain.calendar import window_of
 from domain.stages import Stage
 from tests.helpers import (
-    in_stage,
+    announce,
     keep_history,
     liaoning_calendar_from,
+    pass_checks,
     project_start,
     seed_project,
     skip_to,
     start_project,
     wait_for,
 )
-from workflows.contracts import DecisionRequest, ScoreSubmission
+from workflows.contracts import DecisionRequest, ReviewAssignment, ReviewTerms, ScoreSubmission
 from workflows.project import ProjectWorkflow
 
 SHEET: dict[str, float] = {"innovation": 80, "data_value": 90, "application": 70, "business_model": 60, "team": 100}
+DAY = 86400.0
+TERMS = ReviewTerms(2 * DAY, DAY, 2 * DAY, 2, "organisers@example.com")
 
 
 async def code_of(call: object) -> str:
@@ -45,27 +53,67 @@ async def test_scores_from_assigned_judges_in_the_open_round(
     start = project_start(f"ln-test-P{uuid.uuid4().hex[:8]}", calendar)
     await seed_project(sessions, start)
     handle = await start_project(time_env.client, worker.task_queue, start)
-    await handle.signal(ProjectWorkflow.judges_assigned, ["7", "8"])
-    await wait_for(handle, in_stage(Stage.REGISTRATION, "team"))
     score = ProjectWorkflow.submit_score
+    round_opens = window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at
+    due = round_opens + timedelta(days=4)
+    slots = [ReviewerSlot("7", "j7@example.com", due), ReviewerSlot("8", "j8@example.com", due)]
+    await handle.signal(ProjectWorkflow.reviewers_assigned, ReviewAssignment(slots, TERMS))
+    await wait_for(handle, lambda s: s.stage == "registration")
     assert await code_of(handle.execute_update(score, ScoreSubmission("7", SHEET))) == "scoring_closed"
 
-    await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at + timedelta(hours=1))
-    await wait_for(handle, in_stage(Stage.FIRST_ROUND_REVIEW, "judges"))
+    await skip_to(time_env, round_opens + timedelta(hours=1))
+    await pass_checks(handle)
+    status = await wait_for(handle, lambda s: s.review_phase == "expert_review" and s.waiting_on == "judges")
+    assert status.deadline == due
     assert await code_of(handle.execute_update(score, ScoreSubmission("9", SHEET))) == "not_assigned"
     assert await code_of(handle.execute_update(score, ScoreSubmission("7", {**SHEET, "team": 101}))) == "invalid_score"
     assert await code_of(handle.execute_update(score, ScoreSubmission("7", {"team": 90.0}))) == "invalid_score"
     first = await handle.execute_update(score, ScoreSubmission("7", SHEET, "数据要素利用充分"))
     amended = await handle.execute_update(score, ScoreSubmission("7", {**SHEET, "innovation": 90}, "修订"))
-    other = await handle.execute_update(score, ScoreSubmission("8", SHEET))
-    assert (first.version, amended.version, other.version) == (1, 2, 1)
+    assert (first.version, amended.version) == (1, 2)
     assert amended.total == pytest.approx(first.total + 0.2 * 10)
+
+    await skip_to(time_env, due + timedelta(hours=1))
+    late_amendment = ScoreSubmission("7", SHEET, "再改")
+    assert await code_of(handle.execute_update(score, late_amendment)) == "review_due_passed"
+    late_first = await handle.execute_update(score, ScoreSubmission("8", SHEET))  # late, not yet reassigned
+    assert late_first.version == 1
+    status = await wait_for(handle, lambda s: s.waiting_on == "organiser")
+    assert status.review_phase == "expert_review" and not status.overdue
+    review = await handle.query(ProjectWorkflow.review)
+    assert review.valid_scores == 2 and {r.state for r in review.reviewers} == {"submitted"}
     sheets = await handle.query(ProjectWorkflow.scores)
     assert [(s.judge, s.version) for s in sheets] == [("7", 1), ("7", 2), ("8", 1)]
+    async with sessions() as session:
+        stored = (
+            await session.execute(
+                select(Score.judge_account_id, Score.version, Score.total)
+                .where(Score.project_id == start.project_id)
+                .order_by(Score.judge_account_id, Score.version)
+            )
+        ).all()
+    assert [tuple(row) for row in stored] == [(7, 1, first.total), (7, 2, amended.total), (8, 1, late_first.total)]
 
-    await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).closes_at + timedelta(hours=1))
-    await wait_for(handle, lambda s: s.overdue)
-    assert await code_of(handle.execute_update(score, ScoreSubmission("8", SHEET))) == "scoring_closed"
-    await handle.execute_update(ProjectWorkflow.decide, DecisionRequest("first_round_review", "withdraw", "t", "测试"))
+    await announce(handle, advanced=False)
+    assert await code_of(handle.execute_update(score, replace(late_amendment, judge="8"))) in {
+        "scoring_closed",
+        "project_closed",
+    }
+    result = await handle.result()
+    assert (result.outcome, result.decisions[-1].decision) == ("not_advanced", "reject")
+    await keep_history(handle, "project_scored_not_advanced")
+
+
+async def test_an_organiser_may_only_withdraw_or_disqualify_in_the_review(
+    time_env: WorkflowEnvironment, worker: Worker, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    calendar = liaoning_calendar_from(await time_env.get_current_time())
+    start = project_start(f"ln-test-P{uuid.uuid4().hex[:8]}", calendar)
+    await seed_project(sessions, start)
+    handle = await start_project(time_env.client, worker.task_queue, start)
+    await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at + timedelta(hours=1))
+    await pass_checks(handle)
+    reject = DecisionRequest("first_round_review", "reject", "组委会", "分数低")
+    assert await code_of(handle.execute_update(ProjectWorkflow.decide, reject)) == "decided_by_review"
+    await handle.execute_update(ProjectWorkflow.decide, replace(reject, decision="withdraw", reason="团队放弃"))
     assert (await handle.result()).outcome == "withdrawn"
-    await keep_history(handle, "project_scored_then_withdrawn")

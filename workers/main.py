@@ -14,6 +14,7 @@ from activities.eligibility import EligibilityActivities
 from activities.mail import MailActivities
 from activities.records import RecordActivities
 from activities.rendering import MailRenderer
+from activities.review import CohortActivities, ReviewActivities
 from activities.smtp import SmtpConfig, SmtpSender
 from checks.registry import make_registry
 from config import Settings, get_settings
@@ -43,6 +44,8 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     mail = MailActivities(sessions, SmtpSender(smtp_config(settings)), MailRenderer(), settings.mail_sender)
     records = RecordActivities(sessions)
     calendar = CalendarActivities(sessions, client)
+    review = ReviewActivities(sessions)
+    cohort = CohortActivities(sessions, client)
     eligibility = EligibilityActivities(
         sessions, make_registry(settings.credit_registry_url, settings.credit_registry_token, sessions)
     )
@@ -50,12 +53,16 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         client,
         task_queue=settings.temporal_task_queue,
         workflows=WORKFLOWS,
+        max_concurrent_activities=settings.effective_worker_activities,
         activities=[
             mail.send_mail,
             records.record_project_event,
             calendar.broadcast_calendar,
             eligibility.check_project,
             eligibility.lock_representatives,
+            review.record_score,
+            review.replace_reviewer,
+            cohort.announce_first_round,
         ],
     )
 

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import timedelta
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.calendar import CalendarActivities
-    from activities.contracts import CalendarBroadcast
+    from activities.contracts import AnnouncementReport, AnnouncementRequest, CalendarBroadcast
+    from activities.review import CohortActivities
     from domain.calendar import CalendarError, StageWindow, move_window
     from domain.stages import STAGE_ORDER, Stage
     from workflows import presentation
     from workflows import search_attributes as sa
-    from workflows.contracts import CalendarView, CompetitionStart, StageMove
+    from workflows.contracts import CalendarView, CompetitionStart, FinalistsConfirmation, StageMove
     from workflows.core import ACTIVITY_RETRY
     from workflows.errors import rejection
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A confirmed first-round ranking and how far telling the projects has come."""
+
+    confirmation: FinalistsConfirmation
+    state: str
+    report: AnnouncementReport | None = None
 
 
 def competition_workflow_id(code: str) -> str:
@@ -34,6 +46,8 @@ class CompetitionWorkflow:
         self._calendar: list[StageWindow] = list(start.calendar)
         self._revision = 0
         self._moves: list[StageMove] = []
+        self._announcements: list[Announcement] = []
+        self._background: list[asyncio.Task[None]] = []
 
     @workflow.run
     async def run(self, start: CompetitionStart) -> CalendarView:
@@ -57,6 +71,8 @@ class CompetitionWorkflow:
                 )
         workflow.upsert_search_attributes([sa.DEADLINE.value_unset()])
         workflow.set_current_details("**赛季结束 Season over**")
+        if self._background:
+            await asyncio.gather(*self._background)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.calendar()
 
@@ -112,3 +128,41 @@ class CompetitionWorkflow:
             raise rejection(
                 "invalid_calendar", f"调整后的日程无效：{exc}", f"the moved calendar is invalid: {exc}"
             ) from None
+
+    @workflow.update
+    def confirm_finalists(self, confirmation: FinalistsConfirmation) -> Announcement:
+        """Record the organiser's confirmation, then tell every live project its result (in the background, through
+        an activity, so this history grows by a few events whatever the number of projects)."""
+        self._announcements.append(Announcement(confirmation, "announcing"))
+        self._background.append(asyncio.create_task(self._announce(len(self._announcements) - 1)))
+        return self._announcements[-1]
+
+    @confirm_finalists.validator
+    def validate_confirm_finalists(self, confirmation: FinalistsConfirmation) -> None:
+        """One confirmed first-round ranking per competition, by a named organiser."""
+        if self._announcements:
+            done = self._announcements[0].confirmation.run_id
+            raise rejection(
+                "already_confirmed",
+                f"初赛入围名单已确认（排名 {done}），不能再次确认",
+                f"the finalists were confirmed already (ranking run {done})",
+            )
+        if not confirmation.actor.strip() or not confirmation.digest:
+            raise rejection("actor_required", "需要注明确认人", "the confirmation needs an actor")
+
+    async def _announce(self, index: int) -> None:
+        entry = self._announcements[index]
+        report: AnnouncementReport = await workflow.execute_activity_method(
+            CohortActivities.announce_first_round,
+            AnnouncementRequest(self._start.code, entry.confirmation.run_id),
+            start_to_close_timeout=timedelta(hours=2),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=ACTIVITY_RETRY,
+            summary=f"first-round results of ranking run {entry.confirmation.run_id} to every project",
+        )
+        self._announcements[index] = Announcement(entry.confirmation, "announced", report)
+
+    @workflow.query
+    def announcements(self) -> list[Announcement]:
+        """Confirmed rankings and their announcement's progress."""
+        return list(self._announcements)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from activities.contracts import FirstRoundResult, ReviewerSlot
 from domain.calendar import StageWindow
 from domain.eligibility import Violation
 from domain.scoring import DEFAULT_RUBRIC, Dimension
@@ -58,6 +59,92 @@ class ScoreRecord:
     total: float
     comment: str
     submitted_at: datetime
+
+
+@dataclass(frozen=True)
+class ReviewTerms:
+    """The competition's reminder and escalation times for this project's judges, and the scores it needs."""
+
+    remind_before_seconds: float
+    grace_seconds: float
+    reassigned_due_seconds: float
+    min_valid_scores: int
+    alert_email: str
+
+
+@dataclass(frozen=True)
+class ReviewAssignment:
+    """Judges (added to any already on the project) and the terms they review under."""
+
+    reviewers: list[ReviewerSlot]
+    terms: ReviewTerms
+
+
+@dataclass(frozen=True)
+class ReviewerState:
+    """A judge on the project: due date, state (assigned, submitted, replacing, replaced) and mails sent."""
+
+    judge: str
+    email: str
+    due_at: datetime
+    state: str = "assigned"
+    reminded: bool = False
+    overdue_mailed: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TaskDecision:
+    """A qualification check (pass/fail) or a screening verdict (pass/fail with a score and the organisation)."""
+
+    decision: str
+    actor: str
+    reason: str = ""
+    score: float | None = None
+    organisation: str = ""
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """A qualification or screening verdict as the workflow recorded it."""
+
+    kind: str
+    decision: str
+    actor: str
+    reason: str
+    decided_at: datetime
+    score: float | None = None
+    organisation: str = ""
+
+
+@dataclass(frozen=True)
+class ReviewerChange:
+    """Take a judge off the project: a declared conflict or an organiser's override (with their pick, or None)."""
+
+    judge: str
+    kind: str
+    reason: str
+    actor: str
+    replacement: ReviewerSlot | None = None
+
+
+@dataclass(frozen=True)
+class ReviewerChangeResult:
+    """Who left and who (if anyone was free) took over."""
+
+    replaced: str
+    replacement: str | None
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """The first round as this project's workflow sees it."""
+
+    phase: str | None
+    tasks: list[TaskRecord]
+    reviewers: list[ReviewerState]
+    valid_scores: int
+    result: FirstRoundResult | None
 
 
 @dataclass(frozen=True)
@@ -130,6 +217,7 @@ class ProjectStatus:
     materials: MaterialsState = field(default_factory=MaterialsState)
     violations: list[Violation] = field(default_factory=list)
     supplements: list[SupplementStatus] = field(default_factory=list)
+    review_phase: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +251,16 @@ class StageMove:
     actor: str
     reason: str
     shift_later: bool = False
+
+
+@dataclass(frozen=True)
+class FinalistsConfirmation:
+    """An organiser confirming a previewed ranking run: its finalists are announced to every live project."""
+
+    run_id: int
+    digest: str
+    actor: str
+    finalists: int
 
 
 @dataclass(frozen=True)

@@ -82,13 +82,16 @@ class ProjectCore:
             summary=f"log {kind} {stage.value}",
         )
 
-    async def _mail(self, milestone: str, template: str, **extra: str) -> None:
-        """Send one milestone mail to the team contact, exactly once."""
+    async def _mail(
+        self, milestone: str, template: str, *, to: str | None = None, key: str | None = None, **extra: str
+    ) -> None:
+        """Send one milestone mail, exactly once per (key, milestone, recipient): to the team contact unless `to`
+        names someone else; `key` (default: the project) lets mails of many projects collapse into one."""
         s = self._start
         request = MailRequest(
-            workflow_id=s.project_id,
+            workflow_id=key or s.project_id,
             milestone=milestone,
-            recipient=s.contact_email,
+            recipient=to or s.contact_email,
             template=template,
             context={
                 "project_id": s.project_id,
@@ -112,4 +115,4 @@ class ProjectCore:
             )
         except ActivityError as exc:
             # A permanent refusal is in the outbox as failed, for organisers to see and resend.
-            workflow.logger.warning("mail %s to the team failed for good: %s", milestone, exc.cause)
+            workflow.logger.warning("mail %s failed for good: %s", milestone, exc.cause)

@@ -8,7 +8,7 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import CalendarBroadcast
+    from activities.contracts import CalendarBroadcast, FirstRoundResult
     from domain.calendar import CalendarError, StageWindow, validate_calendar, window_of
     from domain.eligibility import Violation
     from domain.stages import DECISION_OUTCOMES, STAGE_ORDER, Decision, Outcome, Stage, rule_for
@@ -22,10 +22,14 @@ with workflow.unsafe.imports_passed_through():
         ProjectResult,
         ProjectStart,
         ProjectStatus,
+        ReviewerState,
+        ReviewTerms,
         ScoreRecord,
         SupplementStatus,
+        TaskRecord,
     )
     from workflows.errors import rejection
+    from workflows.first_round import FIRST_ROUND_PATCH, FirstRoundReview
     from workflows.registration import RegistrationStage
     from workflows.scoring import FirstRoundScoring
     from workflows.supplements import SupplementTracking
@@ -34,7 +38,7 @@ NEGATIVE_DECISIONS = frozenset(DECISION_OUTCOMES)
 
 
 @workflow.defn
-class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring):
+class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring, FirstRoundReview):
     """Drives one project through every stage in the notice's order and ends in a terminal outcome."""
 
     @workflow.init
@@ -58,6 +62,12 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring):
         self._supplements: dict[int, SupplementStatus] = {}
         self._judges: set[str] = set()
         self._scores: dict[str, list[ScoreRecord]] = {}
+        self._review_phase: str | None = None
+        self._tasks: list[TaskRecord] = []
+        self._reviewers: dict[str, ReviewerState] = {}
+        self._terms: ReviewTerms | None = None
+        self._result: FirstRoundResult | None = None
+        self._review_version = 0
 
     @workflow.run
     async def run(self, start: ProjectStart) -> ProjectResult:
@@ -68,7 +78,10 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring):
             self._refresh(stage)
             await self._log("stage_entered", stage)
             ended = await self._open_registration() if stage is Stage.REGISTRATION else None
-            record = await self._run_stage(stage) if ended is None else None
+            if ended is None and stage is Stage.FIRST_ROUND_REVIEW and workflow.patched(FIRST_ROUND_PATCH):
+                record: DecisionRecord | None = await self._review_first_round()
+            else:
+                record = await self._run_stage(stage) if ended is None else None
             if record is not None:
                 await self._log("decision", stage, record)
                 if Decision(record.decision) in NEGATIVE_DECISIONS:
@@ -200,6 +213,21 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring):
                 f"「{rule.name_zh}」阶段不能作出「{decision.value}」决定，可选：{allowed}",
                 f"'{decision.value}' is not allowed in stage {self._stage.value}; allowed here: {allowed}",
             )
+        if (
+            self._review_phase is not None
+            and self._stage is Stage.FIRST_ROUND_REVIEW
+            and decision
+            in (
+                Decision.ADVANCE,
+                Decision.REJECT,
+            )
+        ):
+            raise rejection(
+                "decided_by_review",
+                "初赛结果由资格审查、初筛、专家评审和组委会确认的排名决定",
+                "the first-round result comes from the qualification check, screening, expert review and the "
+                "confirmed ranking",
+            )
         if self._decided_in == self._stage:
             raise rejection(
                 "already_decided",
@@ -252,4 +280,5 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring):
             materials=self._materials,
             violations=list(self._violations),
             supplements=list(self._supplements.values()),
+            review_phase=self._review_phase,
         )

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
+
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.contracts import FirstRoundResult, ScoreRow
+    from activities.review import ReviewActivities
     from domain.calendar import window_of
     from domain.scoring import Rubric
     from domain.stages import Outcome, Stage
-    from workflows.contracts import ScoreRecord, ScoreSubmission
-    from workflows.core import ProjectCore
+    from workflows.contracts import ReviewerState, ScoreRecord, ScoreSubmission
+    from workflows.core import ACTIVITY_RETRY, ProjectCore
     from workflows.errors import rejection
 
 
@@ -19,15 +24,18 @@ class FirstRoundScoring(ProjectCore):
     _outcome: Outcome | None
     _judges: set[str]
     _scores: dict[str, list[ScoreRecord]]
+    _reviewers: dict[str, ReviewerState]
+    _result: FirstRoundResult | None
+    _review_version: int
 
     @workflow.signal
     def judges_assigned(self, judges: list[str]) -> None:
-        """The judges who may score this project (the organisers' saved assignment)."""
+        """Judges without due dates: kept so histories recorded before `reviewers_assigned` replay."""
         self._judges = set(judges)
 
     @workflow.update
-    def submit_score(self, sheet: ScoreSubmission) -> ScoreRecord:
-        """Keep the sheet as a new version of this judge's score; earlier versions stay."""
+    async def submit_score(self, sheet: ScoreSubmission) -> ScoreRecord:
+        """Keep the sheet as a new version of this judge's score (earlier versions stay) and in the database."""
         rubric = Rubric(tuple(self._start.rubric))
         history = self._scores.setdefault(sheet.judge, [])
         record = ScoreRecord(
@@ -39,6 +47,25 @@ class FirstRoundScoring(ProjectCore):
             workflow.now(),
         )
         history.append(record)
+        reviewer = self._reviewers.get(sheet.judge)
+        if reviewer is not None:  # judges with due dates came with the first-round tasks; their scores are stored
+            self._reviewers[sheet.judge] = replace(reviewer, state="submitted")
+            self._review_version += 1
+            await workflow.execute_activity_method(
+                ReviewActivities.record_score,
+                ScoreRow(
+                    self._start.project_id,
+                    sheet.judge,
+                    record.version,
+                    record.values,
+                    record.total,
+                    record.comment,
+                    record.submitted_at,
+                ),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=ACTIVITY_RETRY,
+                summary=f"store score v{record.version}",
+            )
         return record
 
     @submit_score.validator
@@ -46,11 +73,21 @@ class FirstRoundScoring(ProjectCore):
         """Only an assigned judge, only while the first round is open, only a complete sheet within the ranges."""
         if self._outcome is not None:
             raise rejection("project_closed", "项目已结束", "the project has ended")
-        if sheet.judge not in self._judges:
+        reviewer = self._reviewers.get(sheet.judge)
+        if sheet.judge not in self._judges or (
+            reviewer is not None and reviewer.state not in ("assigned", "submitted")
+        ):
             raise rejection("not_assigned", "您未被分配评审该项目", "you are not assigned to this project")
         window = window_of(self._calendar, Stage.FIRST_ROUND_REVIEW)
-        if self._stage is not Stage.FIRST_ROUND_REVIEW or not window.opens_at <= workflow.now() < window.closes_at:
+        open_now = self._stage is Stage.FIRST_ROUND_REVIEW and window.opens_at <= workflow.now() < window.closes_at
+        if not open_now or self._result is not None:
             raise rejection("scoring_closed", "初赛评分未开放或已截止", "first-round scoring is not open")
+        if reviewer is not None and reviewer.state == "submitted" and workflow.now() >= reviewer.due_at:
+            raise rejection(
+                "review_due_passed",
+                "评审截止时间已过，不能再修改评分",
+                "your due date has passed; the score can't be amended",
+            )
         problems = Rubric(tuple(self._start.rubric)).problems(sheet.values)
         if problems:
             raise rejection(

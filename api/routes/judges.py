@@ -5,23 +5,32 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Request, UploadFile, status
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from activities.contracts import ReviewerSlot
+from api.accounts import create_account
 from api.audit_trail import audit
 from api.auth import guard
 from api.deps import CipherDep, SessionDep, TemporalDep
 from api.errors import ApiError, competition_not_found
+from api.routes.registry import read_upload
 from api.schemas import CreditCode, Strict
 from db import models
-from domain.assignment import JudgeProfile, ProjectProfile, assign
+from db.review_queries import assignments_of, judge_profiles, project_profiles, screened_projects
+from domain.assignment import assign
+from domain.calendar import window_of, windows_from_plain
 from domain.identifiers import is_valid_credit_code, is_valid_id_number
+from domain.review import parse_review
 from domain.roles import Action, Role
+from domain.stages import Stage
+from workflows.contracts import ReviewAssignment, ReviewTerms
 from workflows.project import ProjectWorkflow
 
 router = APIRouter(prefix="/competitions/{code}", tags=["judges"])
@@ -57,7 +66,7 @@ class JudgeOut(BaseModel):
 class PlanIn(Strict):
     """How to assign: judges per project, the seed that makes it reproducible, and whether to save it."""
 
-    judges_per_project: int = Field(5, ge=1, le=20)
+    judges_per_project: int | None = Field(None, ge=1, le=20, description="Default: the competition's review policy")
     seed: int = Field(0, ge=0)
     dry_run: bool = True
 
@@ -117,99 +126,156 @@ async def add_judge(code: str, body: JudgeIn, request: Request, session: Session
     )
 
 
-async def profiles(session: SessionDep, code: str) -> tuple[list[ProjectProfile], list[JudgeProfile]]:
-    """Projects (with every unit of their team and those units' declared relations) and judges, for the planner."""
-    units = (
-        await session.execute(
-            select(models.Project.id, models.Project.track_code, models.Unit.id, models.Unit.credit_code)
-            .join(models.TeamUnit, models.TeamUnit.team_id == models.Project.team_id)
-            .join(models.Unit, models.Unit.id == models.TeamUnit.unit_id)
-            .where(models.Project.competition_code == code)
-        )
-    ).all()
-    relations = (
-        await session.execute(
-            select(models.UnitRelation.unit_id, models.UnitRelation.related_credit_code).where(
-                models.UnitRelation.unit_id.in_({u[2] for u in units})
-            )
-        )
-    ).all()
-    related: dict[int, set[str]] = {}
-    for unit_id, credit in relations:
-        related.setdefault(unit_id, set()).add(credit)
-    codes: dict[str, set[str]] = {}
-    tracks: dict[str, str] = {}
-    for project_id, track, unit_id, credit in units:
-        codes.setdefault(project_id, set()).update({credit, *related.get(unit_id, set())})
-        tracks[project_id] = track
-    representatives = set((await session.scalars(select(models.Representative.id_number_index))).all())
-    judges = (await session.scalars(select(models.Judge).where(models.Judge.competition_code == code))).all()
-    return (
-        [ProjectProfile(p, tracks[p], frozenset(c)) for p, c in sorted(codes.items())],
-        [
-            JudgeProfile(
-                str(j.account_id),
-                frozenset(j.tracks),
-                frozenset({j.unit_credit_code, *j.related_codes}),
-                j.max_load,
-                frozenset(j.declared_conflicts),
-                j.id_number_index is not None and j.id_number_index in representatives,
-            )
-            for j in judges
-        ],
-    )
-
-
 @router.post("/assignments", summary="Plan (dry run) or save the judge assignment", **guard(Action.ASSIGNMENT_PLAN))
 async def plan_assignments(
     code: str, body: PlanIn, request: Request, session: SessionDep, client: TemporalDep
 ) -> dict[str, Any]:
-    """Keeps existing assignments and fills what is missing; the report gives coverage, loads and shortfalls."""
-    await _competition(session, code)
-    projects, judges = await profiles(session, code)
-    existing: dict[str, list[str]] = {}
-    rows = (
-        await session.execute(
-            select(models.Assignment.project_id, models.Assignment.account_id)
-            .join(models.Project, models.Project.id == models.Assignment.project_id)
-            .where(models.Project.competition_code == code, models.Assignment.kind == Role.JUDGE.value)
-        )
-    ).all()
-    for project_id, account_id in rows:
-        existing.setdefault(project_id, []).append(str(account_id))
-    plan = assign(projects, judges, body.judges_per_project, body.seed, existing)
-    report = plan.report(body.judges_per_project) | {
-        "dry_run": body.dry_run,
-        "seed": body.seed,
-        "shortfalls": plan.shortfalls,
-    }
-    if not body.dry_run:
-        for project_id, judge_ids in plan.assignments.items():
-            for judge_id in judge_ids[len(existing.get(project_id, [])) :]:
-                session.add(models.Assignment(project_id=project_id, account_id=int(judge_id), kind=Role.JUDGE.value))
-        await audit(
-            session,
-            request,
-            "assignment.planned",
-            "competition",
-            code,
-            seed=body.seed,
-            judges_per_project=body.judges_per_project,
-            coverage=report["coverage"],
-        )
-        await session.commit()
-        await tell_judges(client, plan.assignments)
-    return report
+    """Covers the live projects that passed screening; keeps existing assignments and fills what is missing; the
+    report gives coverage, loads and shortfalls. Saving gives each new judge a due date and tells the projects."""
+    competition = await _competition(session, code)
+    policy = parse_review(competition.catalog.get("review"))
+    per_project = body.judges_per_project or policy.judges_per_project
+    projects = await project_profiles(session, code, await screened_projects(session, code))
+    judges = await judge_profiles(session, code)
+    existing = await assignments_of(session, code, active_only=False)
+    plan = assign(projects, judges, per_project, body.seed, existing)
+    report = plan.report(per_project) | {"dry_run": body.dry_run, "seed": body.seed, "shortfalls": plan.shortfalls}
+    if body.dry_run:
+        return report
+    scale = competition.time_scale
+    closes = window_of(windows_from_plain(competition.calendar), Stage.FIRST_ROUND_REVIEW).closes_at
+    due = min(datetime.now(UTC) + timedelta(days=policy.review_days * scale), closes)
+    emails = dict((await session.execute(select(models.Account.id, models.Account.email))).all())
+    added: dict[str, list[ReviewerSlot]] = {}
+    for project_id, judge_ids in plan.assignments.items():
+        for judge_id in judge_ids[len(existing.get(project_id, [])) :]:
+            session.add(
+                models.Assignment(project_id=project_id, account_id=int(judge_id), kind=Role.JUDGE.value, due_at=due)
+            )
+            added.setdefault(project_id, []).append(ReviewerSlot(judge_id, emails[int(judge_id)], due))
+    await audit(
+        session,
+        request,
+        "assignment.planned",
+        "competition",
+        code,
+        seed=body.seed,
+        judges_per_project=per_project,
+        coverage=report["coverage"],
+        due_at=due.isoformat(),
+    )
+    await session.commit()
+    terms = ReviewTerms(
+        policy.reminder_days * 86400 * scale,
+        policy.overdue_grace_days * 86400 * scale,
+        policy.reassigned_due_days * 86400 * scale,
+        policy.min_valid_scores,
+        policy.alert_email,
+    )
+    await tell_judges(client, {p: ReviewAssignment(slots, terms) for p, slots in added.items()})
+    return report | {"due_at": due.isoformat(), "assigned": sum(len(v) for v in added.values())}
 
 
-async def tell_judges(client: Client, assignments: dict[str, list[str]], fan_out: int = 32) -> None:
-    """Signal each project's workflow who may score it (bounded concurrency; finished workflows are skipped)."""
+async def tell_judges(client: Client, assignments: dict[str, ReviewAssignment], fan_out: int = 32) -> None:
+    """Signal each project's workflow its new judges (bounded concurrency; finished workflows are skipped)."""
     gate = asyncio.Semaphore(fan_out)
 
-    async def one(project_id: str, judges: list[str]) -> None:
+    async def one(project_id: str, assignment: ReviewAssignment) -> None:
         async with gate:
             with suppress(RPCError):
                 handle = client.get_workflow_handle_for(ProjectWorkflow.run, project_id)
-                await handle.signal(ProjectWorkflow.judges_assigned, judges)
+                await handle.signal(ProjectWorkflow.reviewers_assigned, assignment)
 
-    await asyncio.gather(*(one(p, j) for p, j in assignments.items()))
+    await asyncio.gather(*(one(p, a) for p, a in assignments.items()))
+
+
+JUDGE_COLUMNS = ("username", "name", "tracks", "unit_credit_code", "max_load")
+
+
+def _split(cell: str) -> list[str]:
+    return [
+        part.strip().upper() if len(part.strip()) == 18 else part.strip()
+        for part in cell.replace("；", ";").split(";")
+        if part.strip()
+    ]
+
+
+@router.post(
+    "/judges/import",
+    summary="Import judges from CSV/XLSX: username, name, tracks (a;b), unit_credit_code, max_load, and optional "
+    "related_codes, declared_conflicts, id_number",
+    **guard(Action.JUDGE_MANAGE),
+)
+async def import_judges(
+    code: str, file: UploadFile, request: Request, session: SessionDep, cipher: CipherDep, dry_run: bool = False
+) -> dict[str, Any]:
+    """All or nothing: every row is checked first and each problem is reported with its row number. Missing judge
+    accounts are created without a password (an organiser sets one); existing profiles are updated."""
+    await _competition(session, code)
+    rows = await read_upload(file)
+    tracks = set((await session.scalars(select(models.Track.code).where(models.Track.competition_code == code))).all())
+    problems: list[dict[str, Any]] = []
+    parsed = []
+    for number, row in enumerate(rows, start=2):
+        missing = [c for c in JUDGE_COLUMNS if not row.get(c)]
+        found: list[str] = [f"missing:{c}" for c in missing]
+        judge_tracks = _split(row.get("tracks", ""))
+        unit = row.get("unit_credit_code", "").upper()
+        related = _split(row.get("related_codes", ""))
+        id_number = row.get("id_number", "").upper() or None
+        found += [f"unknown_track:{t}" for t in judge_tracks if t not in tracks]
+        found += [f"invalid_credit_code:{c}" for c in [unit, *related] if c and not is_valid_credit_code(c)]
+        if id_number and not is_valid_id_number(id_number):
+            found.append("invalid_id_number")
+        load = row.get("max_load", "")
+        if load and (not load.isdigit() or not 1 <= int(load) <= 10_000):
+            found.append("invalid_max_load")
+        account = await session.scalar(
+            select(models.Account).where(models.Account.username == row.get("username", "").strip().lower())
+        )
+        if account is not None and account.role != Role.JUDGE.value:
+            found.append("not_a_judge")
+        if found:
+            problems.append({"row": number, "problems": found})
+            continue
+        parsed.append((row, account, judge_tracks, unit, related, id_number))
+    report: dict[str, Any] = {"rows": len(rows), "dry_run": dry_run, "created_accounts": 0, "updated": 0, "added": 0}
+    if problems:
+        raise ApiError(
+            422,
+            "import_rejected",
+            f"{len(problems)} 行有误，未导入任何记录",
+            f"{len(problems)} rows have problems; nothing was imported",
+            report=report | {"problems": problems},
+        )
+    if dry_run:
+        return report | {"added": len(parsed)}
+    for row, account, judge_tracks, unit, related, id_number in parsed:
+        if account is None:
+            account = await create_account(
+                session,
+                username=row["username"],
+                display_name=row["name"],
+                email=row["username"] if "@" in row["username"] else row.get("email", ""),
+                role=Role.JUDGE,
+                password=None,
+            )
+            report["created_accounts"] += 1
+        judge = await session.scalar(
+            select(models.Judge).where(models.Judge.competition_code == code, models.Judge.account_id == account.id)
+        )
+        if judge is None:
+            judge = models.Judge(competition_code=code, account_id=account.id)
+            session.add(judge)
+            report["added"] += 1
+        else:
+            report["updated"] += 1
+        judge.tracks, judge.unit_credit_code, judge.related_codes = judge_tracks, unit, related
+        judge.declared_conflicts = _split(row.get("declared_conflicts", ""))
+        judge.max_load = int(row["max_load"])
+        judge.id_number_index = cipher.blind_index(id_number) if id_number else None
+    await audit(
+        session, request, "judges.imported", "competition", code, **{k: v for k, v in report.items() if k != "dry_run"}
+    )
+    await session.commit()
+    return report

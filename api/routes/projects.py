@@ -123,6 +123,7 @@ async def _project_out(project: models.Project, session: SessionDep, client: Tem
             {"request_id": x.request_id, "items": x.items, "due_at": x.due_at.isoformat(), "state": x.state}
             for x in state.supplements
         ],
+        review_phase=state.review_phase,
         id=project.id,
         number=project.number,
         name=project.name,

@@ -21,7 +21,7 @@ router = APIRouter(prefix="/registry", tags=["registry"])
 MAX_TABLE_BYTES = 20 * 1024 * 1024
 
 
-async def _rows(file: UploadFile) -> list[dict[str, str]]:
+async def read_upload(file: UploadFile) -> list[dict[str, str]]:
     content = await file.read(MAX_TABLE_BYTES + 1)
     if len(content) > MAX_TABLE_BYTES:
         raise ApiError(413, "file_too_large", "表格文件过大", f"tables are capped at {MAX_TABLE_BYTES} bytes")
@@ -34,7 +34,7 @@ async def _rows(file: UploadFile) -> list[dict[str, str]]:
 async def _import(
     kind: str, file: UploadFile, request: Request, session: SessionDep, replace: bool, dry_run: bool
 ) -> dict[str, Any]:
-    rows = await _rows(file)
+    rows = await read_upload(file)
     report = await import_registry(session, rows, listings=kind == "listings", replace=replace, dry_run=dry_run)
     body = asdict(report) | {"dry_run": dry_run}
     if report.problems:
@@ -96,7 +96,7 @@ async def import_registration_file(
     dry_run: Annotated[bool, Query()] = True,
 ) -> dict[str, Any]:
     """All rows or none: a row that fails any rule leaves the whole file unimported, with its reason code."""
-    rows = await _rows(file)
+    rows = await read_upload(file)
     actor = AuditEntry(principal.username, principal.role.value, "", "", "", getattr(request.state, "request_id", "-"))
     report = await import_registrations(session, client, registry, cipher, settings, code, rows, actor, dry_run)
     body = {

@@ -1,0 +1,168 @@
+"""The whole first round on the dev server through the API: 100 projects, 20 judges, 30 finalists. Qualification
+and screening (with fails), a saved assignment, a declared conflict replaced, scores from every judge but a few,
+the waiting view, a ranking previewed then confirmed, and exactly one result mail per team."""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections import Counter
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from config import Settings
+from db.models import Judge, Mail, Score
+from domain.roles import Role
+from tests.helpers import eventually, make_credit_code, signed_in
+from tests.review_world import (
+    PROBLEMS,
+    gather_limited,
+    open_first_round,
+    pass_checks_via_api,
+    seed_projects,
+    wait_phase,
+)
+
+PROJECTS, JUDGES, FINALISTS = 100, 20, 30
+
+
+async def test_a_cohort_through_the_whole_first_round(
+    api: httpx.AsyncClient,
+    transport: httpx.ASGITransport,
+    dev_env: WorkflowEnvironment,
+    api_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    code, competition = await open_first_round(api)
+    projects = await seed_projects(
+        sessions, dev_env.client, api_settings.temporal_task_queue, code, competition, PROJECTS
+    )
+    ids = sorted(projects)
+    rng = random.Random(2025)
+    failed_qualification, failed_screening = ids[:3], ids[3:6]
+    for project_id in failed_qualification:
+        await wait_phase(api, project_id, "qualification")
+        response = await api.post(
+            f"/projects/{project_id}/qualification", json={"decision": "fail", "reason": "申报主体不在辽宁省内"}
+        )
+        assert response.status_code == 200, response.text
+    await pass_checks_via_api(api, ids[6:])
+    for project_id in failed_screening:
+        await wait_phase(api, project_id, "qualification")
+        assert (await api.post(f"/projects/{project_id}/qualification", json={"decision": "pass"})).status_code == 200
+        screened = await api.post(
+            f"/projects/{project_id}/screening",
+            json={"decision": "fail", "score": 41, "organisation": "辽宁省数据评估中心", "reason": "材料与赛题不符"},
+        )
+        assert screened.status_code == 200, screened.text
+    reviewed = ids[6:]
+
+    # 60 judges, each expert in three tracks, one of them from the same unit as project 7's team.
+    judges: dict[str, dict[str, str]] = {}
+    tracks = [t for t, _ in PROBLEMS]
+    for n in range(JUDGES):
+        account_id, headers = await signed_in(sessions, Role.JUDGE)
+        expertise = [tracks[(n + k) % len(tracks)] for k in range(3)]
+        unit = projects[reviewed[0]][1] if n == 0 else make_credit_code(f"J{n}{code}")
+        body = {"account_id": account_id, "tracks": expertise, "max_load": 40, "unit_credit_code": unit}
+        assert (await api.post(f"/competitions/{code}/judges", json=body)).status_code == 201
+        judges[str(account_id)] = headers
+    plan = (await api.post(f"/competitions/{code}/assignments", json={"seed": 7, "dry_run": False})).json()
+    assert plan["projects"] == len(reviewed) and plan["coverage"] == 1.0, plan
+    assert plan["assigned"] == 5 * len(reviewed) and plan["max_load"] <= 40
+
+    clients = {j: httpx.AsyncClient(transport=transport, base_url="http://t", headers=h) for j, h in judges.items()}
+    inboxes: dict[str, list[str]] = {}
+    for judge, client in clients.items():
+        inboxes[judge] = [t["project_id"] for t in (await client.get("/judges/me/tasks")).json()]
+    assert sum(len(v) for v in inboxes.values()) == 5 * len(reviewed)
+    assert reviewed[0] not in inboxes[next(iter(judges))]  # the same-unit judge never gets that project
+
+    # One judge declares a conflict: a reserve takes the project over at once.
+    declarer = next(j for j, tasks in inboxes.items() if tasks)
+    declared = inboxes[declarer][0]
+    change = await clients[declarer].post(f"/projects/{declared}/conflicts", json={"reason": "近三年曾与该团队合作"})
+    assert change.status_code == 200, change.text
+    reserve = change.json()["replacement"]
+    assert reserve is not None and reserve != declarer
+    inboxes[declarer].remove(declared)
+    inboxes[reserve].append(declared)
+
+    # Everyone scores, except three judges on one project (left unranked) and two on another (still ranked).
+    silent = {(j, p) for j, tasks in inboxes.items() for p in tasks if p in (reviewed[-1], reviewed[-2])}
+    unranked = reviewed[-1]
+    quiet = {(j, p) for j, p in silent if p == unranked}
+    quiet = set(sorted(quiet)[:3]) | set(sorted((j, p) for j, p in silent if p == reviewed[-2])[:2])
+
+    async def score(judge: str, project_id: str) -> None:
+        values = {
+            k: rng.randint(50, 100) for k in ("innovation", "data_value", "application", "business_model", "team")
+        }
+        response = await clients[judge].post(f"/projects/{project_id}/scores", json={"values": values})
+        assert response.status_code == 200, response.text
+
+    await gather_limited([score(j, p) for j, tasks in inboxes.items() for p in tasks if (j, p) not in quiet], 24)
+    waiting = (await api.get(f"/competitions/{code}/reviews/waiting")).json()
+    assert [w["project_id"] for w in waiting] == [unranked]
+    assert waiting[0]["valid_scores"] == 2 and len(waiting[0]["waiting_on"]) == 3
+
+    preview = await api.post(
+        f"/competitions/{code}/rankings",
+        json={"allocation": {"mode": "proportional", "minimum": 2, "total": FINALISTS}},
+    )
+    assert preview.status_code == 201, preview.text
+    run = preview.json()
+    counts = {"live": len(reviewed), "ranked": len(reviewed) - 1, "unranked": 1, "finalists": FINALISTS}
+    assert run["counts"] == counts
+    assert sum(run["allocation"].values()) == FINALISTS and min(run["allocation"].values()) >= 2
+    again = (
+        await api.post(f"/competitions/{code}/rankings", json={"allocation": {"minimum": 2, "total": FINALISTS}})
+    ).json()
+    assert (again["digest"], again["finalists"]) == (run["digest"], run["finalists"])  # recomputable
+    full = (await api.get(f"/competitions/{code}/rankings/{run['run_id']}")).json()
+    for track, rows in full["tracks"].items():
+        assert [r["rank"] for r in rows] == list(range(1, len(rows) + 1))
+        assert all(a["score"] >= b["score"] for a, b in itertools.pairwise(rows))
+        assert Counter(f["track"] for f in run["finalists"])[track] == run["allocation"][track]
+
+    confirmed = await api.post(f"/competitions/{code}/rankings/{run['run_id']}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    twice = await api.post(f"/competitions/{code}/rankings/{again['run_id']}/confirm")
+    assert (twice.status_code, twice.json()["error"]["code"]) == (409, "already_confirmed")
+
+    async def results() -> Counter[str] | None:
+        async with sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Mail.milestone, func.count())
+                    .where(Mail.workflow_id.like(f"{code}-P%"), Mail.status == "sent")
+                    .group_by(Mail.milestone)
+                )
+            ).all()
+        found = Counter({m: c for m, c in rows})
+        return found if found["first_round_advanced"] + found["first_round_not_advanced"] == len(reviewed) else None
+
+    sent = await eventually(results, within=120)
+
+    assert sent["first_round_advanced"] == FINALISTS
+    assert sent["first_round_not_advanced"] == len(reviewed) - FINALISTS
+    assert (sent["qualification_failed"], sent["screening_failed"]) == (3, 3)
+    finalist = run["finalists"][0]["project_id"]
+    moved_on = await eventually(lambda: _stage_is(api, finalist, "technical_verification"), within=30)
+    assert moved_on["decisions"][-1]["decision"] == "advance"
+    async with sessions() as session:
+        stored = await session.scalar(select(func.count()).select_from(Score).where(Score.project_id.in_(reviewed)))
+        conflicts = await session.scalar(select(Judge.declared_conflicts).where(Judge.account_id == int(declarer)))
+    assert stored == 5 * len(reviewed) - len(quiet)
+    assert conflicts == [declared]
+    for client in clients.values():
+        await client.aclose()
+
+
+async def _stage_is(api: httpx.AsyncClient, project_id: str, stage: str) -> dict[str, Any] | None:
+    body: dict[str, Any] = (await api.get(f"/projects/{project_id}")).json()
+    return body if body["stage"] == stage else None

@@ -114,5 +114,10 @@ async def pass_checks_via_api(api: httpx.AsyncClient, project_ids: list[str]) ->
             json={"decision": "pass", "score": 80, "organisation": "辽宁省数据评估中心"},
         )
         assert screened.status_code == 200, screened.text
+        for _ in range(200):  # the workflow logs the verdict by activity, just after the update returns
+            if any(e["kind"] == "screening" for e in (await api.get(f"/projects/{project_id}")).json()["log"]):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"{project_id}: the screening verdict never reached the log")
 
     await gather_limited([one(p) for p in project_ids])

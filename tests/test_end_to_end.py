@@ -112,10 +112,12 @@ async def test_moving_a_deadline_moves_every_projects_timer(
     for project_id in ids:
 
         async def advanced(pid: str = project_id) -> Any:
-            return await _read_when(api, pid, lambda p: p["stage"] == "first_round_review")
+            return await _read_when(
+                api, pid, lambda p: (p["review_phase"], p["waiting_on"]) == ("qualification", "organiser")
+            )
 
         status = await eventually(advanced)
-        assert (status["waiting_on"], status["review_phase"]) == ("organiser", "qualification")
+        assert (status["stage"], status["waiting_on"]) == ("first_round_review", "organiser")
     query = f'ContestStage="first_round_review" AND ContestCompetition="{code}"'
     assert sorted(await eventually(lambda: asyncio.to_thread(cli_list, dev_env, query))) == sorted(ids)
 

@@ -111,7 +111,7 @@ async def test_a_project_walks_every_stage_to_completion(
                 select(ProjectEvent).where(ProjectEvent.project_id == start.project_id).order_by(ProjectEvent.seq)
             )
         ).all()
-        mails = (await session.scalars(select(Mail).where(Mail.workflow_id == start.project_id))).all()
+        mails = (await session.scalars(select(Mail).where(Mail.workflow_id == start.project_id).order_by(Mail.id))).all()
     entered = [e.stage for e in log if e.kind == "stage_entered"]
     assert entered == [s.value for s in STAGE_ORDER]
     assert [e.decision for e in log if e.kind == "decision"] == ["advance", "advance", "advance"]

@@ -16,6 +16,6 @@ COPY security security
 COPY storage storage
 COPY checks checks
 COPY email_templates email_templates
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir . && python -m compileall -q /app  # bytecode for the sandbox's re-imports
 USER nobody
 CMD ["python", "-m", "workers.main"]

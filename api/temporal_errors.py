@@ -43,6 +43,10 @@ async def temporal_call(not_found: ApiError) -> AsyncIterator[None]:
             f"the project's state cannot be read right now: {exc}",
         ) from exc
     except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND and "completed" in exc.message:
+            raise ApiError(
+                409, "project_closed", "项目已结束，不能再作决定", "the project has ended; no more decisions"
+            ) from exc
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise not_found from exc
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):

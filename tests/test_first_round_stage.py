@@ -1,4 +1,4 @@
-"""The whole first round on the dev server through the API: 100 projects, 20 judges, 30 finalists. Qualification
+"""The whole first round on the dev server through the API: 300 projects, 60 judges, 84 finalists. Qualification
 and screening (with fails), a saved assignment, a declared conflict replaced, scores from every judge but a few,
 the waiting view, a ranking previewed then confirmed, and exactly one result mail per team."""
 
@@ -17,20 +17,34 @@ from temporalio.testing import WorkflowEnvironment
 from config import Settings
 from db.models import Judge, Mail, Score
 from domain.roles import Role
-from tests.helpers import eventually, make_credit_code, signed_in
+from tests.helpers import eventually, keep_history, make_credit_code, signed_in
 from tests.review_world import (
     PROBLEMS,
     gather_limited,
     open_first_round,
     pass_checks_via_api,
+    second_worker,
     seed_projects,
+    wait_cohort,
     wait_phase,
 )
+from workflows.competition import competition_workflow_id
 
-PROJECTS, JUDGES, FINALISTS = 100, 20, 30
+PROJECTS, JUDGES, FINALISTS = 300, 60, 84
 
 
 async def test_a_cohort_through_the_whole_first_round(
+    api: httpx.AsyncClient,
+    transport: httpx.ASGITransport,
+    dev_env: WorkflowEnvironment,
+    api_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with second_worker(api_settings, dev_env.client.service_client.config.target_host):
+        await _whole_stage(api, transport, dev_env, api_settings, sessions)
+
+
+async def _whole_stage(
     api: httpx.AsyncClient,
     transport: httpx.ASGITransport,
     dev_env: WorkflowEnvironment,
@@ -42,6 +56,7 @@ async def test_a_cohort_through_the_whole_first_round(
         sessions, dev_env.client, api_settings.temporal_task_queue, code, competition, PROJECTS
     )
     ids = sorted(projects)
+    await wait_cohort(dev_env.client, code, len(ids), waiting_on="organiser")
     rng = random.Random(2025)
     failed_qualification, failed_screening = ids[:3], ids[3:6]
     for project_id in failed_qualification:
@@ -50,7 +65,7 @@ async def test_a_cohort_through_the_whole_first_round(
             f"/projects/{project_id}/qualification", json={"decision": "fail", "reason": "申报主体不在辽宁省内"}
         )
         assert response.status_code == 200, response.text
-    await pass_checks_via_api(api, ids[6:])
+    await pass_checks_via_api(api, sessions, ids[6:])
     for project_id in failed_screening:
         await wait_phase(api, project_id, "qualification")
         assert (await api.post(f"/projects/{project_id}/qualification", json={"decision": "pass"})).status_code == 200
@@ -105,7 +120,7 @@ async def test_a_cohort_through_the_whole_first_round(
         response = await clients[judge].post(f"/projects/{project_id}/scores", json={"values": values})
         assert response.status_code == 200, response.text
 
-    await gather_limited([score(j, p) for j, tasks in inboxes.items() for p in tasks if (j, p) not in quiet], 24)
+    await gather_limited([score(j, p) for j, tasks in inboxes.items() for p in tasks if (j, p) not in quiet], 48)
     waiting = (await api.get(f"/competitions/{code}/reviews/waiting")).json()
     assert [w["project_id"] for w in waiting] == [unranked]
     assert waiting[0]["valid_scores"] == 2 and len(waiting[0]["waiting_on"]) == 3
@@ -147,6 +162,10 @@ async def test_a_cohort_through_the_whole_first_round(
         return found if found["first_round_advanced"] + found["first_round_not_advanced"] == len(reviewed) else None
 
     sent = await eventually(results, within=120)
+    steward = dev_env.client.get_workflow_handle(competition_workflow_id(code))
+    events = [e async for e in steward.fetch_history_events()]
+    assert len(events) < 80, len(events)  # the cohort step fans out from one activity: no event per project
+    await keep_history(steward, "competition_finalists_confirmed")
 
     assert sent["first_round_advanced"] == FINALISTS
     assert sent["first_round_not_advanced"] == len(reviewed) - FINALISTS

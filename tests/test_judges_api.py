@@ -70,7 +70,7 @@ async def test_assignment_plan_saved_and_enforced(
         },
     )
     assert moved.status_code == 200, moved.text
-    await pass_checks_via_api(api, projects)
+    await pass_checks_via_api(api, sessions, projects)
     dry = (await api.post(f"/competitions/{code}/assignments", json={"judges_per_project": 3, "seed": 5})).json()
     assert dry["coverage"] == 1.0 and dry["dry_run"] and dry["projects"] == 12
     first_judge = httpx.AsyncClient(transport=transport, base_url="http://t", headers=judges[1][1])

@@ -19,6 +19,7 @@ from db.models import Assignment, Judge, Mail
 from domain.calendar import window_of
 from domain.stages import Stage
 from tests.helpers import (
+    keep_history,
     liaoning_calendar_from,
     make_credit_code,
     pass_checks,
@@ -116,6 +117,7 @@ async def test_remind_then_overdue_then_reassign_to_a_conflict_free_reserve(
         assert judge is not None and starts[0].project_id in judge.declared_conflicts
     status = await wait_for(handles[0], lambda s: s.waiting_on == "organiser")
     assert status.review_phase == "expert_review"
+    await keep_history(handles[0], "project_reassigned")
     for handle in handles:
         await handle.terminate("test over")
 

@@ -1,10 +1,11 @@
 """First-round scoring in the project workflow (time-skipping server): only assigned judges, only while the
 round is open, only complete sheets in range; amendments keep every version until the due date; scores are
-stored in the database the ranking recomputes from."""
+stored in the database the ranking recomputes from, once, and survive a worker restart."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,10 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.contracts import ReviewerSlot
+from activities.contracts import ReviewerSlot, ScoreRow
+from activities.review import ReviewActivities
+from config import Settings
 from db.models import Score
 from domain.calendar import window_of
 from domain.stages import Stage
@@ -31,6 +34,7 @@ from tests.helpers import (
     start_project,
     wait_for,
 )
+from workers.main import build_worker
 from workflows.contracts import DecisionRequest, ReviewAssignment, ReviewTerms, ScoreSubmission
 from workflows.project import ProjectWorkflow
 
@@ -117,3 +121,39 @@ async def test_an_organiser_may_only_withdraw_or_disqualify_in_the_review(
     assert await code_of(handle.execute_update(ProjectWorkflow.decide, reject)) == "decided_by_review"
     await handle.execute_update(ProjectWorkflow.decide, replace(reject, decision="withdraw", reason="团队放弃"))
     assert (await handle.result()).outcome == "withdrawn"
+
+
+async def test_scores_survive_a_worker_restart_and_a_retried_store(
+    dev_env: WorkflowEnvironment, settings_factory: Callable[..., Settings], sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    settings = settings_factory()
+    now = await dev_env.get_current_time()
+    calendar = liaoning_calendar_from(now - timedelta(days=47))  # the first round opened yesterday
+    assert window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at < now
+    start = project_start(f"ln-test-P{uuid.uuid4().hex[:8]}", calendar)
+    await seed_project(sessions, start)
+    slot = ReviewerSlot("7", "j7@example.com", now + timedelta(days=4))
+    async with build_worker(dev_env.client, settings):
+        handle = await start_project(dev_env.client, settings.temporal_task_queue, start)
+        await handle.signal(ProjectWorkflow.reviewers_assigned, ReviewAssignment([slot], TERMS))
+        await pass_checks(handle)
+        await wait_for(handle, lambda s: s.review_phase == "expert_review")
+        first = await handle.execute_update(ProjectWorkflow.submit_score, ScoreSubmission("7", SHEET, "初评"))
+
+    # A new worker process knows nothing: it rebuilds the workflow from its history and carries on.
+    async with build_worker(dev_env.client, settings):
+        sheets = await handle.query(ProjectWorkflow.scores)
+        assert [(s.judge, s.version, s.total) for s in sheets] == [("7", 1, first.total)]
+        second = await handle.execute_update(ProjectWorkflow.submit_score, ScoreSubmission("7", SHEET, "修订"))
+        assert second.version == 2
+        await handle.terminate("test over")
+
+    row = ScoreRow(start.project_id, "7", 2, SHEET, second.total, "修订", second.submitted_at)
+    stored_again = await ActivityEnvironment().run(ReviewActivities(sessions).record_score, row)  # a retried attempt
+    async with sessions() as session:
+        versions = (
+            await session.scalars(
+                select(Score.version).where(Score.project_id == start.project_id).order_by(Score.version)
+            )
+        ).all()
+    assert list(versions) == [1, 2] and stored_again is False

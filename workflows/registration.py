@@ -52,13 +52,7 @@ class RegistrationStage(ProjectCore):
             await self._mail("registration_not_submitted", "registration_not_submitted", missing_zh=zh, missing_en=en)
             await self._log("not_submitted", Stage.REGISTRATION, reason=en)
             return Outcome.NOT_SUBMITTED
-        await workflow.execute_activity_method(
-            EligibilityActivities.lock_representatives,
-            self._start.project_id,
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=RetryPolicy(maximum_interval=timedelta(minutes=5)),
-            summary="lock representatives",
-        )
+        await self._store(EligibilityActivities.lock_representatives, self._start.project_id, "lock representatives")
         return None
 
     def _reminder_due(self) -> datetime | None:

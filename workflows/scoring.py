@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 from temporalio import workflow
 
@@ -14,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.scoring import Rubric
     from domain.stages import Outcome, Stage
     from workflows.contracts import ReviewerState, ScoreRecord, ScoreSubmission
-    from workflows.core import ACTIVITY_RETRY, ProjectCore
+    from workflows.core import ProjectCore
     from workflows.errors import rejection
 
 
@@ -51,21 +50,16 @@ class FirstRoundScoring(ProjectCore):
         if reviewer is not None:  # judges with due dates came with the first-round tasks; their scores are stored
             self._reviewers[sheet.judge] = replace(reviewer, state="submitted")
             self._review_version += 1
-            await workflow.execute_activity_method(
-                ReviewActivities.record_score,
-                ScoreRow(
-                    self._start.project_id,
-                    sheet.judge,
-                    record.version,
-                    record.values,
-                    record.total,
-                    record.comment,
-                    record.submitted_at,
-                ),
-                start_to_close_timeout=timedelta(seconds=30),
-                retry_policy=ACTIVITY_RETRY,
-                summary=f"store score v{record.version}",
+            row = ScoreRow(
+                self._start.project_id,
+                sheet.judge,
+                record.version,
+                record.values,
+                record.total,
+                record.comment,
+                record.submitted_at,
             )
+            await self._store(ReviewActivities.record_score, row, f"store score v{record.version}")
         return record
 
     @submit_score.validator

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 unexport PYTHONDONTWRITEBYTECODE
 TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres lint migrate bench-first-round clean
+.PHONY: install run test test-sqlite test-postgres lint migrate bench-first-round bench-announce clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ migrate: install ## Bring the configured database to the newest schema
 
 bench-first-round: install ## Time judge assignment and ranking at national scale (not part of make test)
 	$(BIN)/python -m bench.first_round
+
+PROJECTS ?= 25000
+bench-announce: install ## Time the first-round announcement to PROJECTS running workflows (not part of make test)
+	$(BIN)/python -m bench.announce --projects $(PROJECTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info

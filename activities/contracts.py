@@ -134,3 +134,17 @@ class FirstRoundResult:
     reason: str
     rank: int | None = None
     score: float | None = None
+
+
+@dataclass(frozen=True)
+class RulingRecord:
+    """A committee ruling to store on the objection and to tell the objector about (found by the objection's
+    number, so their address never enters a workflow history)."""
+
+    objection_id: int
+    project_id: str
+    ruling: str
+    reasons: str
+    actor: str
+    ruled_at: datetime
+    context: dict[str, str] = field(default_factory=dict)

@@ -45,6 +45,10 @@ class MailActivities:
     @activity.defn
     async def send_mail(self, request: MailRequest) -> MailReceipt:
         """Send once: a mail already marked sent is not sent again, whatever the retry."""
+        return await self.deliver(request)
+
+    async def deliver(self, request: MailRequest) -> MailReceipt:
+        """The outbox step itself, for activities that work out a recipient the workflow must not see."""
         key = request.idempotency_key
         rendered = self._renderer.render(request.template, request.context)
         message_id = message_id_for(key, self._from)

@@ -101,6 +101,11 @@ class ReviewActivities:
 
 
 async def _pick(session: AsyncSession, request: ReplacementRequest) -> str | None:
+    # Replacements in one competition take turns (row locks on its judges; SQLite has one writer anyway), so two
+    # at once cannot both see the same judge one below the cap.
+    await session.execute(
+        select(models.Judge.id).where(models.Judge.competition_code == request.competition_code).with_for_update()
+    )
     projects = await project_profiles(session, request.competition_code, [request.project_id])
     if not projects:
         raise ApplicationError(f"project {request.project_id} has no units on record", non_retryable=True)

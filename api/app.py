@@ -20,6 +20,7 @@ from api.routes import (
     health,
     judges,
     materials,
+    notices,
     projects,
     rankings,
     registry,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(scores.router)
     app.include_router(review.router)
     app.include_router(rankings.router)
+    app.include_router(notices.router)
     return app
 
 

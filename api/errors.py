@@ -57,6 +57,11 @@ REJECTION_STATUS: dict[str, int] = {
     "already_confirmed": 409,
     "due_in_past": 409,
     "duplicate_request": 409,
+    "not_in_notice": 409,
+    "outside_notice_window": 409,
+    "unknown_objection": 404,
+    "already_ruled": 409,
+    "unknown_ruling": 422,
 }
 
 

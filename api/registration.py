@@ -26,6 +26,7 @@ from db.upsert import insert_if_absent
 from domain.calendar import StageWindow, window_of
 from domain.eligibility import UnitFacts, Violation, evaluate
 from domain.identifiers import mask_id_number, mask_phone
+from domain.review import parse_review
 from domain.roles import Role
 from domain.stages import Stage
 from security.personal_data import PersonalDataCipher
@@ -289,6 +290,8 @@ async def start_project_workflow(
         display_utc_offset_minutes=utc_offset_minutes(competition.timezone, entry.now),
         materials=materials,
         reminder_before_seconds=float(competition.catalog.get("reminder_days", 3)) * 86400 * competition.time_scale,
+        committee_email=parse_review(competition.catalog.get("review")).alert_email,
+        committee_reminder_seconds=86400 * competition.time_scale,
     )
     attributes = TypedSearchAttributes(
         [

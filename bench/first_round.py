@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import random
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
+from bench.report import publish
 from domain.assignment import JudgeProfile, ProjectProfile, assign
 from domain.scoring import RankEntry, rank_by_track, trimmed_mean
 
@@ -78,11 +76,7 @@ def main() -> None:
     rankings = rank_by_track(entries, ["dimension:data_value", "earliest_complete"])
     rank_seconds = time.perf_counter() - started
 
-    report = {
-        "benchmark": "first_round",
-        "at": datetime.now(UTC).isoformat(),
-        "machine": platform.platform(),
-        "python": platform.python_version(),
+    figures = {
         "projects": args.projects,
         "judges": args.judges,
         "judges_per_project": args.per_project,
@@ -91,11 +85,7 @@ def main() -> None:
         "tracks_ranked": len(rankings),
         **plan.report(args.per_project),
     }
-    for key, value in report.items():
-        print(f"{key:>20}: {value}")
-    target = Path(__file__).parent / "results" / f"first_round-{args.projects}.json"
-    target.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(f"written to {target}")
+    publish(f"first_round-{args.projects}", figures)
 
 
 if __name__ == "__main__":

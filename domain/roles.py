@@ -65,6 +65,10 @@ class Action(StrEnum):
     REVIEW_MONITOR = "review.monitor"
     RANKING_PREVIEW = "ranking.preview"
     FINALISTS_CONFIRM = "finalists.confirm"
+    NOTICE_READ = "notice.read"
+    OBJECTION_FILE = "objection.file"
+    OBJECTION_LIST = "objection.list"
+    OBJECTION_RULE = "objection.rule"
 
 
 _EVERYONE: dict[Role, Scope] = {r: Scope.ALL for r in Role}
@@ -116,6 +120,10 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.REVIEW_MONITOR: {Role.ORGANISER: Scope.ALL, Role.TRACK_GROUP: Scope.ALL},
     Action.RANKING_PREVIEW: _ORGANISER,
     Action.FINALISTS_CONFIRM: _ORGANISER,
+    Action.NOTICE_READ: _EVERYONE,
+    Action.OBJECTION_FILE: _EVERYONE,
+    Action.OBJECTION_LIST: {Role.ORGANISER: Scope.ALL, Role.COMMITTEE: Scope.ALL},
+    Action.OBJECTION_RULE: {Role.COMMITTEE: Scope.ALL},
 }
 
 

@@ -34,6 +34,11 @@ TEST_DATABASE = os.environ.get("CONTESTFLOW_TEST_DATABASE", "sqlite")
 TEST_PERSONAL_DATA_KEY = base64.urlsafe_b64encode(bytes(range(32))).decode()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Cohort-sized tests go last: the hundreds of workflows and rows they leave would slow every later test."""
+    items.sort(key=lambda item: item.get_closest_marker("cohort") is not None)
+
+
 def free_port() -> int:
     """A loopback port nobody listens on now."""
     with socket.socket() as s:

@@ -13,8 +13,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.contracts import FirstRoundResult
@@ -344,3 +346,13 @@ async def complete_proofs(client: httpx.AsyncClient, project_id: str, headers: d
             files={"file": (f"{category}.pdf", PDF + category.encode(), "application/pdf")},
         )
         assert response.status_code == 201, response.text
+
+
+async def rejection_code(call: object) -> str:
+    """The stable code a rejected update carries (with its Chinese and English messages)."""
+    with pytest.raises(WorkflowUpdateFailedError) as info:
+        await call  # type: ignore[misc]
+    cause = info.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.details and {"zh", "en"} <= set(cause.details[0])
+    return str(cause.type)

@@ -175,6 +175,14 @@ def _calls() -> dict[Action, Call]:
         Action.REVIEW_MONITOR: lambda c, w, r, p: c.get(f"/competitions/{w.code}/reviews/waiting"),
         Action.RANKING_PREVIEW: lambda c, w, r, p: c.get(f"/competitions/{w.code}/rankings/999999"),
         Action.FINALISTS_CONFIRM: lambda c, w, r, p: c.post(f"/competitions/{w.code}/rankings/999999/confirm"),
+        Action.NOTICE_READ: lambda c, w, r, p: c.get(f"/competitions/{w.code}/notices/first_public_notice"),
+        Action.OBJECTION_FILE: lambda c, w, r, p: c.post(
+            f"/competitions/{w.code}/notices/first_public_notice/objections", data={"project_id": p}
+        ),
+        Action.OBJECTION_LIST: lambda c, w, r, p: c.get(f"/competitions/{w.code}/objections"),
+        Action.OBJECTION_RULE: lambda c, w, r, p: c.post(
+            "/objections/999999/ruling", json={"ruling": "dismissed", "reasons": "查无实据"}
+        ),
     }
 
 

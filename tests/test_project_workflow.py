@@ -10,8 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
+from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -28,6 +27,7 @@ from tests.helpers import (
     liaoning_calendar_from,
     pass_checks,
     project_start,
+    rejection_code,
     seed_project,
     skip_to,
     start_project,
@@ -52,16 +52,6 @@ def launch(time_env: WorkflowEnvironment, worker: Worker, sessions: async_sessio
 
 def new_id() -> str:
     return f"ln-test-P{uuid.uuid4().hex[:8]}"
-
-
-async def rejection_code(call: object) -> str:
-    """The stable code a rejected update carries."""
-    with pytest.raises(WorkflowUpdateFailedError) as info:
-        await call  # type: ignore[misc]
-    cause = info.value.cause
-    assert isinstance(cause, ApplicationError)
-    assert cause.details and {"zh", "en"} <= set(cause.details[0])
-    return str(cause.type)
 
 
 async def test_a_project_walks_every_stage_to_completion(

@@ -12,8 +12,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -29,6 +27,7 @@ from tests.helpers import (
     liaoning_calendar_from,
     pass_checks,
     project_start,
+    rejection_code,
     seed_project,
     skip_to,
     start_project,
@@ -41,13 +40,6 @@ from workflows.project import ProjectWorkflow
 SHEET: dict[str, float] = {"innovation": 80, "data_value": 90, "application": 70, "business_model": 60, "team": 100}
 DAY = 86400.0
 TERMS = ReviewTerms(2 * DAY, DAY, 2 * DAY, 2, "organisers@example.com")
-
-
-async def code_of(call: object) -> str:
-    with pytest.raises(WorkflowUpdateFailedError) as info:
-        await call  # type: ignore[misc]
-    assert isinstance(info.value.cause, ApplicationError)
-    return str(info.value.cause.type)
 
 
 async def test_scores_from_assigned_judges_in_the_open_round(
@@ -63,15 +55,18 @@ async def test_scores_from_assigned_judges_in_the_open_round(
     slots = [ReviewerSlot("7", "j7@example.com", due), ReviewerSlot("8", "j8@example.com", due)]
     await handle.signal(ProjectWorkflow.reviewers_assigned, ReviewAssignment(slots, TERMS))
     await wait_for(handle, lambda s: s.stage == "registration")
-    assert await code_of(handle.execute_update(score, ScoreSubmission("7", SHEET))) == "scoring_closed"
+    assert await rejection_code(handle.execute_update(score, ScoreSubmission("7", SHEET))) == "scoring_closed"
 
     await skip_to(time_env, round_opens + timedelta(hours=1))
     await pass_checks(handle)
     status = await wait_for(handle, lambda s: s.review_phase == "expert_review" and s.waiting_on == "judges")
     assert status.deadline == due
-    assert await code_of(handle.execute_update(score, ScoreSubmission("9", SHEET))) == "not_assigned"
-    assert await code_of(handle.execute_update(score, ScoreSubmission("7", {**SHEET, "team": 101}))) == "invalid_score"
-    assert await code_of(handle.execute_update(score, ScoreSubmission("7", {"team": 90.0}))) == "invalid_score"
+    assert await rejection_code(handle.execute_update(score, ScoreSubmission("9", SHEET))) == "not_assigned"
+    assert (
+        await rejection_code(handle.execute_update(score, ScoreSubmission("7", {**SHEET, "team": 101})))
+        == "invalid_score"
+    )
+    assert await rejection_code(handle.execute_update(score, ScoreSubmission("7", {"team": 90.0}))) == "invalid_score"
     first = await handle.execute_update(score, ScoreSubmission("7", SHEET, "数据要素利用充分"))
     amended = await handle.execute_update(score, ScoreSubmission("7", {**SHEET, "innovation": 90}, "修订"))
     assert (first.version, amended.version) == (1, 2)
@@ -79,7 +74,7 @@ async def test_scores_from_assigned_judges_in_the_open_round(
 
     await skip_to(time_env, due + timedelta(hours=1))
     late_amendment = ScoreSubmission("7", SHEET, "再改")
-    assert await code_of(handle.execute_update(score, late_amendment)) == "review_due_passed"
+    assert await rejection_code(handle.execute_update(score, late_amendment)) == "review_due_passed"
     late_first = await handle.execute_update(score, ScoreSubmission("8", SHEET))  # late, not yet reassigned
     assert late_first.version == 1
     status = await wait_for(handle, lambda s: s.waiting_on == "organiser")
@@ -99,7 +94,7 @@ async def test_scores_from_assigned_judges_in_the_open_round(
     assert [tuple(row) for row in stored] == [(7, 1, first.total), (7, 2, amended.total), (8, 1, late_first.total)]
 
     await announce(handle, advanced=False)
-    assert await code_of(handle.execute_update(score, replace(late_amendment, judge="8"))) in {
+    assert await rejection_code(handle.execute_update(score, replace(late_amendment, judge="8"))) in {
         "scoring_closed",
         "project_closed",
     }
@@ -118,7 +113,7 @@ async def test_an_organiser_may_only_withdraw_or_disqualify_in_the_review(
     await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at + timedelta(hours=1))
     await pass_checks(handle)
     reject = DecisionRequest("first_round_review", "reject", "组委会", "分数低")
-    assert await code_of(handle.execute_update(ProjectWorkflow.decide, reject)) == "decided_by_review"
+    assert await rejection_code(handle.execute_update(ProjectWorkflow.decide, reject)) == "decided_by_review"
     await handle.execute_update(ProjectWorkflow.decide, replace(reject, decision="withdraw", reason="团队放弃"))
     assert (await handle.result()).outcome == "withdrawn"
 

@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from activities.calendar import CalendarActivities
 from activities.eligibility import EligibilityActivities
 from activities.mail import MailActivities
+from activities.notices import NoticeActivities
 from activities.records import RecordActivities
 from activities.rendering import MailRenderer
 from activities.review import CohortActivities, ReviewActivities
@@ -43,6 +44,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     sessions = make_sessionmaker(make_engine(settings.effective_database_url))
     mail = MailActivities(sessions, SmtpSender(smtp_config(settings)), MailRenderer(), settings.mail_sender)
     records = RecordActivities(sessions)
+    notices = NoticeActivities(sessions, mail)
     calendar = CalendarActivities(sessions, client)
     review = ReviewActivities(sessions)
     cohort = CohortActivities(sessions, client)
@@ -63,6 +65,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
             review.record_score,
             review.replace_reviewer,
             cohort.announce_first_round,
+            notices.record_ruling,
         ],
     )
 

@@ -168,6 +168,8 @@ class ProjectStart:
     materials: MaterialsState = field(default_factory=MaterialsState)
     rubric: list[Dimension] = field(default_factory=lambda: list(DEFAULT_RUBRIC.dimensions))
     reminder_before_seconds: float = 3 * 86400  # "registration closes in 3 days", scaled in rehearsals
+    committee_email: str = ""  # where reminders about unruled objections go
+    committee_reminder_seconds: float = 86400  # how often, once a notice is held open; scaled in rehearsals
 
 
 @dataclass(frozen=True)
@@ -270,3 +272,38 @@ class CalendarView:
     code: str
     revision: int
     windows: list[StageWindow]
+
+
+@dataclass(frozen=True)
+class ObjectionFiled:
+    """A real-name objection the API has checked and stored, handed to the project it is against (no personal
+    data: the objector is known to the workflow by the objection's number only)."""
+
+    objection_id: int
+    stage: str
+    filed_at: datetime
+    relation: str
+
+
+@dataclass(frozen=True)
+class ObjectionRuling:
+    """The committee's ruling on one objection, with its reasons."""
+
+    objection_id: int
+    ruling: str
+    reasons: str
+    actor: str
+
+
+@dataclass(frozen=True)
+class ObjectionState:
+    """One objection as the project's workflow holds it."""
+
+    objection_id: int
+    stage: str
+    filed_at: datetime
+    relation: str
+    state: str = "open"
+    reasons: str = ""
+    actor: str = ""
+    ruled_at: datetime | None = None

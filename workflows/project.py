@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionRequest,
         DecisionResult,
         MaterialsState,
+        ObjectionState,
         ProjectResult,
         ProjectStart,
         ProjectStatus,
@@ -30,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.errors import rejection
     from workflows.first_round import FIRST_ROUND_PATCH, FirstRoundReview
+    from workflows.notices import NOTICE_PATCH, NOTICE_STAGES, NoticeObjections
     from workflows.registration import RegistrationStage
     from workflows.scoring import FirstRoundScoring
     from workflows.supplements import SupplementTracking
@@ -38,7 +40,7 @@ NEGATIVE_DECISIONS = frozenset(DECISION_OUTCOMES)
 
 
 @workflow.defn
-class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring, FirstRoundReview):
+class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring, FirstRoundReview, NoticeObjections):
     """Drives one project through every stage in the notice's order and ends in a terminal outcome."""
 
     @workflow.init
@@ -68,6 +70,8 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring, 
         self._terms: ReviewTerms | None = None
         self._result: FirstRoundResult | None = None
         self._review_version = 0
+        self._objections: dict[int, ObjectionState] = {}
+        self._objections_version = 0
 
     @workflow.run
     async def run(self, start: ProjectStart) -> ProjectResult:
@@ -80,6 +84,8 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring, 
             ended = await self._open_registration() if stage is Stage.REGISTRATION else None
             if ended is None and stage is Stage.FIRST_ROUND_REVIEW and workflow.patched(FIRST_ROUND_PATCH):
                 record: DecisionRecord | None = await self._review_first_round()
+            elif stage in NOTICE_STAGES and workflow.patched(NOTICE_PATCH):
+                record = await self._run_notice(stage)
             else:
                 record = await self._run_stage(stage) if ended is None else None
             if record is not None:

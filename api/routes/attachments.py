@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 from typing import Annotated
 
@@ -15,13 +14,12 @@ from api.auth import PrincipalDep, authorize_project, guard
 from api.deps import SessionDep, SettingsDep, StoreDep, TemporalDep
 from api.errors import ApiError
 from api.materials import materials_state, tell_workflow
+from api.receive_upload import receive_upload
 from db import models
 from domain.materials import CATEGORIES
 from domain.roles import Action
-from security.uploads import HEAD_BYTES, UploadRejected, check_content, declared_type, display_name
 
 router = APIRouter(tags=["attachments"])
-CHUNK = 1 << 20
 
 
 class AttachmentOut(BaseModel):
@@ -82,36 +80,12 @@ async def upload(
             f"unknown material category '{category}'",
             allowed=sorted(CATEGORIES),
         )
-    temporary = store.temporary()
-    try:
-        file_type = declared_type(file.filename or "")
-        limit = settings.upload_limits()[file_type.kind]
-        digest, size, head = hashlib.sha256(), 0, b""
-        with temporary.open("wb") as out:
-            while chunk := await file.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise UploadRejected(
-                        "file_too_large",
-                        f"{file_type.kind} 文件不能超过 {limit} 字节",
-                        f"{file_type.kind} files may not exceed {limit} bytes",
-                    )
-                head += chunk[: max(0, HEAD_BYTES - len(head))]
-                digest.update(chunk)
-                out.write(chunk)
-        if size == 0:
-            raise UploadRejected("file_empty", "文件是空的", "the file is empty")
-        check_content(file_type, head, temporary)
-    except UploadRejected as exc:
-        temporary.unlink(missing_ok=True)
-        raise ApiError(413 if exc.code == "file_too_large" else 422, exc.code, exc.zh, exc.en) from exc
-    sha256 = digest.hexdigest()
-    store.put(temporary, sha256)
+    received = await receive_upload(file, store, settings.upload_limits())
     attachment = models.Attachment(
         project_id=project_id,
-        display_name=display_name(file.filename or ""),
-        extension=file_type.extension,
-        kind=file_type.kind,
+        display_name=received.name,
+        extension=received.extension,
+        kind=received.kind,
         category=category,
         version=1
         + (
@@ -122,8 +96,8 @@ async def upload(
             )
             or 0
         ),
-        sha256=sha256,
-        size=size,
+        sha256=received.sha256,
+        size=received.size,
         uploaded_by=principal.username,
     )
     session.add(attachment)
@@ -135,8 +109,8 @@ async def upload(
         "project",
         project_id,
         attachment=attachment.id,
-        sha256=sha256,
-        size=size,
+        sha256=received.sha256,
+        size=received.size,
         name=attachment.display_name,
     )
     await session.commit()

@@ -80,6 +80,13 @@ async def gather_limited(calls: list[Awaitable[Any]], limit: int = 16) -> list[A
 async def open_first_round(api: httpx.AsyncClient, season_minutes: float = 240) -> tuple[str, dict[str, Any]]:
     """A rehearsal competition whose registration closed a moment ago: the first round is open."""
     code = await rehearsal(api, minutes=season_minutes)
+    moved = await close_registration_now(api, code, "演练：直接进入初赛")
+    await asyncio.sleep(1.2)
+    return code, moved
+
+
+async def close_registration_now(api: httpx.AsyncClient, code: str, reason: str) -> dict[str, Any]:
+    """Move the registration deadline to a second from now (later stages shift with it); the competition after."""
     calendar = (await api.get(f"/competitions/{code}")).json()["calendar"]
     moved = await api.put(
         f"/competitions/{code}/stages/registration",
@@ -87,12 +94,12 @@ async def open_first_round(api: httpx.AsyncClient, season_minutes: float = 240) 
             "opens_at": calendar[0]["opens_at"],
             "closes_at": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
             "shift_later": True,
-            "reason": "演练：直接进入初赛",
+            "reason": reason,
         },
     )
     assert moved.status_code == 200, moved.text
-    await asyncio.sleep(1.2)
-    return code, moved.json()
+    body: dict[str, Any] = moved.json()
+    return body
 
 
 async def seed_projects(

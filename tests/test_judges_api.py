@@ -3,14 +3,12 @@ never assigned; an assigned judge sees the project, others do not."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.roles import Role
 from tests.helpers import complete_proofs, make_credit_code, registration_body, rehearsal, signed_in
-from tests.review_world import pass_checks_via_api
+from tests.review_world import close_registration_now, pass_checks_via_api
 
 TRACKS = ["city_governance-01", "agriculture-01", "industry-01"]
 
@@ -59,17 +57,7 @@ async def test_assignment_plan_saved_and_enforced(
 
     nothing = (await api.post(f"/competitions/{code}/assignments", json={"judges_per_project": 3})).json()
     assert nothing["projects"] == 0  # only projects that passed screening are reviewed
-    calendar = (await api.get(f"/competitions/{code}")).json()["calendar"]
-    moved = await api.put(
-        f"/competitions/{code}/stages/registration",
-        json={
-            "opens_at": calendar[0]["opens_at"],
-            "closes_at": (datetime.now(UTC) + timedelta(seconds=1)).isoformat(),
-            "shift_later": True,
-            "reason": "演练：提前截止报名",
-        },
-    )
-    assert moved.status_code == 200, moved.text
+    await close_registration_now(api, code, "演练：提前截止报名")
     await pass_checks_via_api(api, sessions, projects)
     dry = (await api.post(f"/competitions/{code}/assignments", json={"judges_per_project": 3, "seed": 5})).json()
     assert dry["coverage"] == 1.0 and dry["dry_run"] and dry["projects"] == 12

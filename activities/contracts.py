@@ -93,6 +93,7 @@ class ScoreRow:
     total: float
     comment: str
     submitted_at: datetime
+    round: str = "first_round"
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,17 @@ class FirstRoundResult:
     reason: str
     rank: int | None = None
     score: float | None = None
+
+
+@dataclass(frozen=True)
+class FinalResult:
+    """The confirmed final result for this project: its rank overall and in the track, score and award level."""
+
+    run_id: int
+    rank: int
+    track_rank: int
+    score: float
+    award: str | None = None
 
 
 @dataclass(frozen=True)

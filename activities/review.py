@@ -17,13 +17,14 @@ from temporalio.service import RPCError
 from activities.contracts import (
     AnnouncementReport,
     AnnouncementRequest,
+    FinalResult,
     FirstRoundResult,
     ReplacementRequest,
     ReviewerSlot,
     ScoreRow,
 )
 from db import models
-from db.review_queries import JUDGE, active_loads, judge_profiles, project_profiles
+from db.review_queries import FINAL_JUDGE, JUDGE, active_loads, judge_profiles, project_profiles
 from db.upsert import insert_if_absent
 from domain.assignment import replacement
 
@@ -50,7 +51,7 @@ class ReviewActivities:
                 .where(
                     models.Assignment.project_id == row.project_id,
                     models.Assignment.account_id == int(row.judge),
-                    models.Assignment.kind == JUDGE,
+                    models.Assignment.kind == (JUDGE if row.round == "first_round" else FINAL_JUDGE),
                     models.Assignment.state == "assigned",
                 )
                 .values(state="submitted", changed_at=row.submitted_at)
@@ -177,3 +178,38 @@ class CohortActivities:
             await asyncio.gather(*(tell(item) for item in outcomes[start : start + 500]))
             activity.heartbeat(min(start + 500, len(outcomes)))
         return AnnouncementReport(counts["advanced"], counts["not_advanced"], counts["unreachable"])
+
+    @activity.defn
+    async def announce_final(self, request: AnnouncementRequest) -> AnnouncementReport:
+        """Signal each finalist of the final ranking run its rank and award (unranked finalists: none); resumes
+        after the last heartbeat on a retry."""
+        async with self._sessions() as session:
+            run = await session.get(models.RankingRun, request.run_id)
+        if run is None or run.competition_code != request.competition_code or run.round != "final":
+            raise ApplicationError(f"no final ranking run {request.run_id}", non_retryable=True)
+        awards = {a["project_id"]: a["level"] for a in run.result["awards"]}
+        results = [
+            FinalResult(run.id, s["overall_rank"], s["track_rank"], s["combined"], awards.get(s["project_id"]))
+            for s in run.result["standings"]
+        ]
+        targets = [s["project_id"] for s in run.result["standings"]] + sorted(run.result["unranked"])
+        results += [FinalResult(run.id, 0, 0, 0.0, None) for _ in run.result["unranked"]]
+        details = activity.info().heartbeat_details
+        done = int(details[0]) if details else 0
+        counts = {"awarded": 0, "not_awarded": 0, "unreachable": 0}
+        gate = asyncio.Semaphore(FAN_OUT)
+
+        async def tell(project_id: str, result: FinalResult) -> None:
+            async with gate:
+                try:
+                    await self._client.get_workflow_handle(project_id).signal("final_result", result)
+                    counts["awarded" if result.award else "not_awarded"] += 1
+                except RPCError as exc:
+                    counts["unreachable"] += 1
+                    activity.logger.warning("final result not delivered to %s: %s", project_id, exc)
+
+        pairs = list(zip(targets, results, strict=True))
+        for start in range(done, len(pairs), 500):
+            await asyncio.gather(*(tell(p, r) for p, r in pairs[start : start + 500]))
+            activity.heartbeat(min(start + 500, len(pairs)))
+        return AnnouncementReport(counts["awarded"], counts["not_awarded"], counts["unreachable"])

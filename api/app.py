@@ -16,16 +16,21 @@ from api.routes import (
     attachments,
     audit,
     auth,
+    awards,
+    ceremony,
     competitions,
+    final,
     health,
     judges,
     materials,
     notices,
     projects,
+    promotions,
     rankings,
     registry,
     review,
     scores,
+    verification,
 )
 from checks.registry import make_registry
 from config import Settings, get_settings
@@ -85,6 +90,11 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(review.router)
     app.include_router(rankings.router)
     app.include_router(notices.router)
+    app.include_router(verification.router)
+    app.include_router(promotions.router)
+    app.include_router(final.router)
+    app.include_router(awards.router)
+    app.include_router(ceremony.router)
     return app
 
 

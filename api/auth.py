@@ -141,7 +141,7 @@ async def authorize_project(
             select(models.Assignment.id).where(
                 models.Assignment.project_id == project.id,
                 models.Assignment.account_id == principal.account_id,
-                models.Assignment.kind == principal.role.value,
+                models.Assignment.kind.in_((principal.role.value, f"final_{principal.role.value}")),
             )
         )
         if assigned is not None:

@@ -62,6 +62,23 @@ REJECTION_STATUS: dict[str, int] = {
     "unknown_objection": 404,
     "already_ruled": 409,
     "unknown_ruling": 422,
+    "not_in_verification": 409,
+    "unknown_method": 422,
+    "already_reported": 409,
+    "verifier_required": 422,
+    "visit_out_of_range": 422,
+    "pledge_not_requested": 409,
+    "method_not_chosen": 409,
+    "pledge_missing": 409,
+    "remediation_pending": 409,
+    "verdicts_incomplete": 422,
+    "findings_required": 422,
+    "remediation_due_required": 422,
+    "remediation_due_out_of_range": 422,
+    "no_remediation_due": 409,
+    "note_required": 422,
+    "already_replaced": 409,
+    "already_promoted": 409,
 }
 
 

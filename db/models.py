@@ -331,6 +331,7 @@ class Score(Base):
     total: Mapped[float]
     comment: Mapped[str] = mapped_column(Text, default="")
     submitted_at: Mapped[datetime]
+    round: Mapped[str] = mapped_column(String(32), default="first_round", server_default="first_round")
 
 
 class RankingRun(Base):

@@ -15,6 +15,7 @@ from domain.assignment import JudgeProfile, ProjectProfile
 from domain.ranking import Sheet
 
 JUDGE = "judge"
+FINAL_JUDGE = "final_judge"  # a judge on the final's roadshow panel
 
 
 async def project_profiles(
@@ -128,12 +129,13 @@ async def screened_projects(session: AsyncSession, code: str) -> set[str]:
     return set(rows.all())
 
 
-async def valid_sheets(session: AsyncSession, code: str) -> list[Sheet]:
-    """The latest version of every sheet whose judge is still on the project (a replaced judge's score drops)."""
+async def valid_sheets(session: AsyncSession, code: str, round_: str = "first_round") -> list[Sheet]:
+    """The latest version of every sheet of the round whose judge is still on the project (a replaced judge's score
+    drops)."""
     latest = (
         select(models.Score.project_id, models.Score.judge_account_id, func.max(models.Score.version).label("version"))
         .join(models.Project, models.Project.id == models.Score.project_id)
-        .where(models.Project.competition_code == code)
+        .where(models.Project.competition_code == code, models.Score.round == round_)
         .group_by(models.Score.project_id, models.Score.judge_account_id)
         .subquery()
     )
@@ -149,7 +151,7 @@ async def valid_sheets(session: AsyncSession, code: str) -> list[Sheet]:
             models.Assignment,
             (models.Assignment.project_id == models.Score.project_id)
             & (models.Assignment.account_id == models.Score.judge_account_id)
-            & (models.Assignment.kind == JUDGE),
+            & (models.Assignment.kind == (JUDGE if round_ == "first_round" else FINAL_JUDGE)),
         )
         .where(models.Assignment.state != "replaced")
     )

@@ -9,6 +9,13 @@ from dataclasses import dataclass
 from domain.catalog import AwardQuota
 
 LEVELS = ("first", "second", "third", "excellence")
+LEVEL_NAMES = {"first": "一等奖", "second": "二等奖", "third": "三等奖", "excellence": "优秀奖"}
+LEVEL_NAMES_EN = {
+    "first": "First Prize",
+    "second": "Second Prize",
+    "third": "Third Prize",
+    "excellence": "Excellence Award",
+}
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ class Catalog:
     required_proofs: tuple[str, ...] = ("unit_qualification", "responsibility_statement")
     reminder_days: int = 3
     short_name: str = ""
+    official_name: str = ""  # the notice's 规范名称, used whole on certificates and other public output
     edition: str = ""
     contact: str = ""
     review: ReviewPolicy = field(default_factory=ReviewPolicy)
@@ -354,6 +355,7 @@ def parse_catalog(data: Any) -> Catalog:
         required_proofs=_required_proofs(data.get("materials") or {}),
         reminder_days=_int(data, "reminder_days", "catalog", 0) if "reminder_days" in data else 3,
         short_name=str(data.get("short_name", "")),
+        official_name=str(data.get("official_name", "")) or _str(data, "name", "catalog"),
         edition=str(data.get("edition", "")),
         contact=str(data.get("contact", "")),
         review=review,

@@ -69,6 +69,17 @@ class Action(StrEnum):
     OBJECTION_FILE = "objection.file"
     OBJECTION_LIST = "objection.list"
     OBJECTION_RULE = "objection.rule"
+    VERIFICATION_PLAN = "verification.plan"
+    VERIFICATION_PLEDGE = "verification.pledge"
+    VERIFICATION_REPORT = "verification.report"
+    VERIFICATION_REMEDIATE = "verification.remediate"
+    VERIFICATION_READ = "verification.read"
+    PROMOTION_DECIDE = "promotion.decide"
+    FINAL_SCHEDULE = "final.schedule"
+    AWARDS_CONFIRM = "awards.confirm"
+    ORGANISATION_AWARDS = "organisation_awards.manage"
+    CEREMONY_PLAN = "ceremony.plan"
+    CERTIFICATE_READ = "certificate.read"
 
 
 _EVERYONE: dict[Role, Scope] = {r: Scope.ALL for r in Role}
@@ -124,6 +135,22 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.OBJECTION_FILE: _EVERYONE,
     Action.OBJECTION_LIST: {Role.ORGANISER: Scope.ALL, Role.COMMITTEE: Scope.ALL},
     Action.OBJECTION_RULE: {Role.COMMITTEE: Scope.ALL},
+    Action.VERIFICATION_PLAN: _ORGANISER,
+    Action.VERIFICATION_PLEDGE: {Role.TEAM: Scope.OWN_TEAM},
+    Action.VERIFICATION_REPORT: {Role.ORGANISER: Scope.ALL, Role.VERIFIER: Scope.ASSIGNED},
+    Action.VERIFICATION_REMEDIATE: {Role.TEAM: Scope.OWN_TEAM},
+    Action.VERIFICATION_READ: {
+        Role.ORGANISER: Scope.ALL,
+        Role.TRACK_GROUP: Scope.OWN_TRACKS,
+        Role.TEAM: Scope.OWN_TEAM,
+        Role.VERIFIER: Scope.ASSIGNED,
+    },
+    Action.PROMOTION_DECIDE: _ORGANISER,
+    Action.FINAL_SCHEDULE: _ORGANISER,
+    Action.AWARDS_CONFIRM: _ORGANISER,
+    Action.ORGANISATION_AWARDS: _ORGANISER,
+    Action.CEREMONY_PLAN: _ORGANISER,
+    Action.CERTIFICATE_READ: {Role.ORGANISER: Scope.ALL, Role.TRACK_GROUP: Scope.OWN_TRACKS, Role.TEAM: Scope.OWN_TEAM},
 }
 
 
@@ -143,6 +170,12 @@ PROJECT_ACTIONS = frozenset(
         Action.SCREENING_RECORD,
         Action.CONFLICT_DECLARE,
         Action.ASSIGNMENT_OVERRIDE,
+        Action.VERIFICATION_PLAN,
+        Action.VERIFICATION_PLEDGE,
+        Action.VERIFICATION_REPORT,
+        Action.VERIFICATION_REMEDIATE,
+        Action.VERIFICATION_READ,
+        Action.CERTIFICATE_READ,
     }
 )
 

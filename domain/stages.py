@@ -75,7 +75,7 @@ STAGE_RULES: tuple[StageRule, ...] = (
     StageRule(Stage.FINAL_REVIEW, "决赛评审", "final review", _ANY, False, "judges"),
     StageRule(Stage.FINAL_PUBLIC_NOTICE, "决赛公示", "final public notice", _OBJECTION_ONLY, True, "public"),
     StageRule(Stage.AWARD, "奖项确认", "award", _OBJECTION_ONLY, True, "organiser"),
-    StageRule(Stage.CEREMONY, "颁奖仪式", "award ceremony", frozenset({Decision.WITHDRAW}), True, "organiser"),
+    StageRule(Stage.CEREMONY, "颁奖仪式", "award ceremony", _OBJECTION_ONLY, True, "organiser"),
 )
 
 RULES_BY_STAGE: dict[Stage, StageRule] = {rule.stage: rule for rule in STAGE_RULES}

@@ -279,6 +279,27 @@ def registration_body(email: str, team: str | None = None, **overrides: Any) -> 
     return body
 
 
+async def session_for(sessions: async_sessionmaker[AsyncSession], account_id: int) -> dict[str, str]:
+    """A live session for an existing account: the Authorization header to send."""
+    token = new_session_token()
+    async with sessions.begin() as session:
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        session.add(SessionToken(digest=token_digest(token), account_id=account_id, expires_at=expires))
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def team_session(sessions: async_sessionmaker[AsyncSession], team_id: int) -> dict[str, str]:
+    """A team account without a password (no hashing: cheap for cohorts) and a live session for it."""
+    name = f"team-{uuid.uuid4().hex[:8]}"
+    async with sessions.begin() as session:
+        account = Account(username=name, display_name=name, email=f"{name}@example.com", role=Role.TEAM.value)
+        account.team_id = team_id
+        session.add(account)
+        await session.flush()
+        account_id = account.id
+    return await session_for(sessions, account_id)
+
+
 async def signed_in(
     sessions: async_sessionmaker[AsyncSession],
     role: Role,

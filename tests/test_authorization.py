@@ -183,6 +183,27 @@ def _calls() -> dict[Action, Call]:
         Action.OBJECTION_RULE: lambda c, w, r, p: c.post(
             "/objections/999999/ruling", json={"ruling": "dismissed", "reasons": "查无实据"}
         ),
+        Action.VERIFICATION_PLAN: lambda c, w, r, p: c.post(
+            f"/projects/{p}/verification/plan", json={"method": "pledge"}
+        ),
+        Action.VERIFICATION_PLEDGE: lambda c, w, r, p: c.post(
+            f"/projects/{p}/verification/pledge", files={"file": ("承诺书.pdf", b"%PDF-1.7 test", "application/pdf")}
+        ),
+        Action.VERIFICATION_REPORT: lambda c, w, r, p: c.post(
+            f"/projects/{p}/verification/report", json={"verdicts": {"compliance": "pass"}}
+        ),
+        Action.VERIFICATION_REMEDIATE: lambda c, w, r, p: c.post(
+            f"/projects/{p}/verification/remediation", json={"note": "已整改"}
+        ),
+        Action.VERIFICATION_READ: lambda c, w, r, p: c.get(f"/projects/{p}/verification"),
+        Action.PROMOTION_DECIDE: lambda c, w, r, p: c.get(f"/competitions/{w.code}/reserve"),
+        Action.FINAL_SCHEDULE: lambda c, w, r, p: c.get(f"/competitions/{w.code}/final/roadshow"),
+        Action.AWARDS_CONFIRM: lambda c, w, r, p: c.post(f"/competitions/{w.code}/final/ranking/999999/confirm"),
+        Action.ORGANISATION_AWARDS: lambda c, w, r, p: c.get(f"/competitions/{w.code}/organisation-awards"),
+        Action.CEREMONY_PLAN: lambda c, w, r, p: c.post(
+            f"/competitions/{w.code}/ceremony", json={"starts_at": "2025-08-29T09:00:00+08:00", "venue": "沈阳"}
+        ),
+        Action.CERTIFICATE_READ: lambda c, w, r, p: c.get(f"/projects/{p}/certificate"),
     }
 
 

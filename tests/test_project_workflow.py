@@ -15,7 +15,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.contracts import CalendarBroadcast
+from activities.contracts import CalendarBroadcast, FinalResult
 from db.models import Mail, ProjectEvent
 from devtools.mail_sink import MailSink, read_store
 from domain.calendar import move_window, window_of
@@ -80,13 +80,15 @@ async def test_a_project_walks_every_stage_to_completion(
     early = DecisionRequest("technical_verification", "advance", "组委会办公室")
     assert await rejection_code(handle.execute_update(decide, early)) == "stage_not_open"
     await skip_to(time_env, window_of(calendar, Stage.TECHNICAL_VERIFICATION).opens_at + timedelta(hours=1))
-    await wait_for(handle, in_stage(Stage.TECHNICAL_VERIFICATION, "verifiers"))
+    await wait_for(handle, in_stage(Stage.TECHNICAL_VERIFICATION, "organiser"))  # to choose pledge or visit
     await handle.execute_update(decide, early)
 
     await wait_for(handle, in_stage(Stage.FIRST_PUBLIC_NOTICE))
     await skip_to(time_env, window_of(calendar, Stage.FINAL_REVIEW).opens_at + timedelta(hours=1))
-    await wait_for(handle, in_stage(Stage.FINAL_REVIEW, "judges"))
-    await handle.execute_update(decide, DecisionRequest("final_review", "advance", "专家评审委员会"))
+    await wait_for(handle, in_stage(Stage.FINAL_REVIEW, "organiser"))  # to plan the roadshow
+    advance = DecisionRequest("final_review", "advance", "专家评审委员会")
+    assert await rejection_code(handle.execute_update(decide, advance)) == "decided_by_review"
+    await handle.signal(ProjectWorkflow.final_result, FinalResult(2, rank=5, track_rank=1, score=91.5, award="first"))
 
     result = await handle.result()
     assert result.outcome == "completed" and result.final_stage == "ceremony"
@@ -115,9 +117,10 @@ async def test_a_project_walks_every_stage_to_completion(
     assert [(m.milestone, m.status, m.attempts) for m in mails] == [
         ("registration_received", "sent", 1),
         ("first_round_advanced", "sent", 1),
+        ("award_granted", "sent", 1),
     ]
     delivered = [m for m in read_store(mail_sink.store) if m["X-Envelope-To"] == start.contact_email]
-    assert len(delivered) == 2 and all(start.project_id in str(m["Subject"]) for m in delivered)
+    assert len(delivered) == 3 and all(start.project_id in str(m["Subject"]) for m in delivered)
     await keep_history(handle, "project_completed")
 
 
@@ -153,7 +156,7 @@ async def test_disqualified_when_an_objection_is_upheld_during_the_notice(
     await pass_checks(handle)
     await announce(handle, advanced=True)
     await skip_to(time_env, window_of(calendar, Stage.TECHNICAL_VERIFICATION).opens_at + timedelta(hours=2))
-    await wait_for(handle, in_stage(Stage.TECHNICAL_VERIFICATION, "verifiers"))
+    await wait_for(handle, in_stage(Stage.TECHNICAL_VERIFICATION, "organiser"))
     await handle.execute_update(ProjectWorkflow.decide, DecisionRequest("technical_verification", "advance", "验证组"))
     await skip_to(time_env, window_of(calendar, Stage.FIRST_PUBLIC_NOTICE).opens_at + timedelta(days=3))
     await wait_for(handle, in_stage(Stage.FIRST_PUBLIC_NOTICE, "public"))

@@ -65,6 +65,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
             review.record_score,
             review.replace_reviewer,
             cohort.announce_first_round,
+            cohort.announce_final,
             notices.record_ruling,
         ],
     )

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import CalendarView, CompetitionStart, FinalistsConfirmation, StageMove
     from workflows.core import ACTIVITY_RETRY
     from workflows.errors import rejection
+    from workflows.stage_contracts import Promotion
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class CompetitionWorkflow:
         self._moves: list[StageMove] = []
         self._announcements: list[Announcement] = []
         self._background: list[asyncio.Task[None]] = []
+        self._promotions: list[Promotion] = []
+        self._final_announcements: list[Announcement] = []
 
     @workflow.run
     async def run(self, start: CompetitionStart) -> CalendarView:
@@ -166,3 +169,69 @@ class CompetitionWorkflow:
     def announcements(self) -> list[Announcement]:
         """Confirmed rankings and their announcement's progress."""
         return list(self._announcements)
+
+    @workflow.update
+    async def promote(self, promotion: Promotion) -> Promotion:
+        """Record a promotion from the reserve and tell the promoted project (one place per failed finalist)."""
+        self._promotions.append(promotion)
+        await workflow.get_external_workflow_handle(promotion.candidate).signal("promote", promotion)
+        return promotion
+
+    @promote.validator
+    def validate_promote(self, promotion: Promotion) -> None:
+        """A failed finalist's place is filled once; a project is promoted once; named organiser and reason."""
+        if any(p.replaces == promotion.replaces for p in self._promotions):
+            raise rejection(
+                "already_replaced",
+                f"项目 {promotion.replaces} 的名额已递补",
+                f"the place of {promotion.replaces} was filled already",
+            )
+        if any(p.candidate == promotion.candidate for p in self._promotions):
+            raise rejection("already_promoted", "该项目已递补入围", f"{promotion.candidate} was promoted already")
+        if not promotion.actor.strip():
+            raise rejection("actor_required", "需要注明决定人", "the promotion needs an actor")
+        if not promotion.reason.strip():
+            raise rejection("reason_required", "请说明递补理由", "give the promotion's reason")
+
+    @workflow.query
+    def promotions(self) -> list[Promotion]:
+        """Every promotion from the reserve, in order."""
+        return list(self._promotions)
+
+    @workflow.update
+    def confirm_awards(self, confirmation: FinalistsConfirmation) -> Announcement:
+        """Record the organiser's confirmation of the final ranking and its awards, then tell every finalist its
+        result in the background (one activity: this history does not grow with the number of finalists)."""
+        self._final_announcements.append(Announcement(confirmation, "announcing"))
+        self._background.append(asyncio.create_task(self._announce_final(len(self._final_announcements) - 1)))
+        return self._final_announcements[-1]
+
+    @confirm_awards.validator
+    def validate_confirm_awards(self, confirmation: FinalistsConfirmation) -> None:
+        """One confirmed final ranking per competition, by a named organiser."""
+        if self._final_announcements:
+            done = self._final_announcements[0].confirmation.run_id
+            raise rejection(
+                "already_confirmed",
+                f"决赛排名与奖项已确认（排名 {done}），不能再次确认",
+                f"the final ranking and awards were confirmed already (ranking run {done})",
+            )
+        if not confirmation.actor.strip() or not confirmation.digest:
+            raise rejection("actor_required", "需要注明确认人", "the confirmation needs an actor")
+
+    async def _announce_final(self, index: int) -> None:
+        entry = self._final_announcements[index]
+        report: AnnouncementReport = await workflow.execute_activity_method(
+            CohortActivities.announce_final,
+            AnnouncementRequest(self._start.code, entry.confirmation.run_id),
+            start_to_close_timeout=timedelta(hours=2),
+            heartbeat_timeout=timedelta(minutes=2),
+            retry_policy=ACTIVITY_RETRY,
+            summary=f"final results and awards of ranking run {entry.confirmation.run_id} to every finalist",
+        )
+        self._final_announcements[index] = Announcement(entry.confirmation, "announced", report)
+
+    @workflow.query
+    def final_announcements(self) -> list[Announcement]:
+        """The confirmed final ranking and its announcement's progress."""
+        return list(self._final_announcements)

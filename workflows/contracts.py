@@ -59,6 +59,7 @@ class ScoreRecord:
     total: float
     comment: str
     submitted_at: datetime
+    round: str = "first_round"
 
 
 @dataclass(frozen=True)

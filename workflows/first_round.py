@@ -28,8 +28,10 @@ with workflow.unsafe.imports_passed_through():
         TaskDecision,
         TaskRecord,
     )
-    from workflows.core import ACTIVITY_RETRY, ProjectCore
+    from workflows.core import ACTIVITY_RETRY
     from workflows.errors import rejection
+    from workflows.reserve import ReservePromotion
+    from workflows.verification import VERIFICATION_PATCH
 
 # Histories recorded before the first round had tasks replay without this marker (the old decide-only stage).
 FIRST_ROUND_PATCH = "first-round-tasks"
@@ -37,7 +39,7 @@ CHANGE_KINDS = ("conflict_declared", "organiser_override")
 ACTIVE = ("assigned", "submitted")
 
 
-class FirstRoundReview(ProjectCore):
+class FirstRoundReview(ReservePromotion):
     """Mixed into ProjectWorkflow; the attributes below are the workflow's own."""
 
     _outcome: Outcome | None
@@ -52,6 +54,7 @@ class FirstRoundReview(ProjectCore):
     _terms: ReviewTerms | None
     _result: FirstRoundResult | None
     _review_version: int
+    _round: str
 
     async def _review_first_round(self) -> DecisionRecord:
         """Run the stage's tasks in the notice's order until a verdict, a result or an organiser's decision."""
@@ -84,8 +87,9 @@ class FirstRoundReview(ProjectCore):
             await self._wait_for_review_change(min(wakes) if wakes else None, phase)
 
     def _decided(self, record: DecisionRecord) -> DecisionRecord:
-        """The review's verdict joins the project's decisions, as an organiser's would."""
-        self._decisions.append(record)
+        """The review's verdict joins the project's decisions, as an organiser's would (once)."""
+        if record not in self._decisions:
+            self._decisions.append(record)
         return record
 
     async def _wait_for_review_change(self, until: datetime | None, phase: str) -> None:
@@ -136,7 +140,7 @@ class FirstRoundReview(ProjectCore):
                 steps.append((r.due_at - timedelta(seconds=terms.remind_before_seconds), r.judge, "remind"))
             elif not r.overdue_mailed:
                 steps.append((r.due_at, r.judge, "overdue"))
-            else:
+            elif self._round == "first_round":  # the final's panel sits at the roadshow: nobody to reassign to
                 steps.append((r.due_at + timedelta(seconds=terms.grace_seconds), r.judge, "reassign"))
         return min(steps, default=None)
 
@@ -229,6 +233,10 @@ class FirstRoundReview(ProjectCore):
             await self._mail("first_round_advanced", "first_round_advanced", rank=rank)
         else:
             await self._mail("first_round_not_advanced", "first_round_not_advanced", reason=result.reason)
+            if result.rank is not None and workflow.patched(VERIFICATION_PATCH):
+                from_reserve = await self._wait_in_reserve(result)
+                if from_reserve is not None:
+                    return from_reserve
         decision = Decision.ADVANCE if result.advanced else Decision.REJECT
         return DecisionRecord(
             Stage.FIRST_ROUND_REVIEW.value,

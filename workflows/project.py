@@ -8,12 +8,13 @@ from datetime import datetime
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import CalendarBroadcast, FirstRoundResult
+    from activities.contracts import CalendarBroadcast, FinalResult, FirstRoundResult
     from domain.calendar import CalendarError, StageWindow, validate_calendar, window_of
     from domain.eligibility import Violation
     from domain.stages import DECISION_OUTCOMES, STAGE_ORDER, Decision, Outcome, Stage, rule_for
     from workflows import presentation
     from workflows import search_attributes as sa
+    from workflows.ceremony import CEREMONY_PATCH, CeremonyStage
     from workflows.contracts import (
         DecisionRecord,
         DecisionRequest,
@@ -30,17 +31,28 @@ with workflow.unsafe.imports_passed_through():
         TaskRecord,
     )
     from workflows.errors import rejection
-    from workflows.first_round import FIRST_ROUND_PATCH, FirstRoundReview
+    from workflows.final_review import FINAL_PATCH, FinalReview
+    from workflows.first_round import FIRST_ROUND_PATCH
     from workflows.notices import NOTICE_PATCH, NOTICE_STAGES, NoticeObjections
     from workflows.registration import RegistrationStage
     from workflows.scoring import FirstRoundScoring
+    from workflows.stage_contracts import CeremonyInvitation, Promotion, RoadshowSlot, VerificationView
     from workflows.supplements import SupplementTracking
+    from workflows.verification import VERIFICATION_PATCH, TechnicalVerification
 
 NEGATIVE_DECISIONS = frozenset(DECISION_OUTCOMES)
 
 
 @workflow.defn
-class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring, FirstRoundReview, NoticeObjections):
+class ProjectWorkflow(
+    RegistrationStage,
+    SupplementTracking,
+    FirstRoundScoring,
+    FinalReview,
+    TechnicalVerification,
+    NoticeObjections,
+    CeremonyStage,
+):
     """Drives one project through every stage in the notice's order and ends in a terminal outcome."""
 
     @workflow.init
@@ -72,6 +84,15 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring, 
         self._review_version = 0
         self._objections: dict[int, ObjectionState] = {}
         self._objections_version = 0
+        self._verification = VerificationView("not_started")
+        self._verification_version = 0
+        self._promotion: Promotion | None = None
+        self._round = "first_round"
+        self._final_scores: dict[str, list[ScoreRecord]] = {}
+        self._final_result: FinalResult | None = None
+        self._slot: RoadshowSlot | None = None
+        self._first_round_reviewers: dict[str, ReviewerState] = {}
+        self._invitation: CeremonyInvitation | None = None
 
     @workflow.run
     async def run(self, start: ProjectStart) -> ProjectResult:
@@ -84,6 +105,12 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring, 
             ended = await self._open_registration() if stage is Stage.REGISTRATION else None
             if ended is None and stage is Stage.FIRST_ROUND_REVIEW and workflow.patched(FIRST_ROUND_PATCH):
                 record: DecisionRecord | None = await self._review_first_round()
+            elif stage is Stage.TECHNICAL_VERIFICATION and workflow.patched(VERIFICATION_PATCH):
+                record = await self._verify()
+            elif stage is Stage.FINAL_REVIEW and workflow.patched(FINAL_PATCH):
+                record = await self._review_final()
+            elif stage is Stage.CEREMONY and workflow.patched(CEREMONY_PATCH):
+                record = await self._run_ceremony()
             elif stage in NOTICE_STAGES and workflow.patched(NOTICE_PATCH):
                 record = await self._run_notice(stage)
             else:
@@ -92,6 +119,9 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring, 
                 await self._log("decision", stage, record)
                 if Decision(record.decision) in NEGATIVE_DECISIONS:
                     outcome = DECISION_OUTCOMES[Decision(record.decision)]
+                    if self._final_result is not None and self._final_result.award:
+                        award = self._final_result.award
+                        await self._log("award_revoked", stage, reason=f"{award}: revoked, rewards to be recovered")
                     break
             elif ended is None and stage is Stage.REGISTRATION:
                 ended = await self._close_registration()
@@ -233,6 +263,13 @@ class ProjectWorkflow(RegistrationStage, SupplementTracking, FirstRoundScoring, 
                 "初赛结果由资格审查、初筛、专家评审和组委会确认的排名决定",
                 "the first-round result comes from the qualification check, screening, expert review and the "
                 "confirmed ranking",
+            )
+        in_final = self._round == "final_review" and self._stage is Stage.FINAL_REVIEW
+        if in_final and decision in (Decision.ADVANCE, Decision.REJECT):
+            raise rejection(
+                "decided_by_review",
+                "决赛结果由路演评分和组委会确认的最终排名决定",
+                "the final result comes from the roadshow scores and the confirmed final ranking",
             )
         if self._decided_in == self._stage:
             raise rejection(

@@ -1,4 +1,4 @@
-"""First-round scoring inside ProjectWorkflow: assigned judges submit rubric sheets as validated updates."""
+"""Scoring inside ProjectWorkflow, first round and final: assigned judges submit rubric sheets as validated updates."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import FirstRoundResult, ScoreRow
+    from activities.contracts import FinalResult, FirstRoundResult, ScoreRow
     from activities.review import ReviewActivities
     from domain.calendar import window_of
     from domain.scoring import Rubric
@@ -15,6 +15,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contracts import ReviewerState, ScoreRecord, ScoreSubmission
     from workflows.core import ProjectCore
     from workflows.errors import rejection
+
+
+FIRST_ROUND = "first_round"
 
 
 class FirstRoundScoring(ProjectCore):
@@ -26,6 +29,9 @@ class FirstRoundScoring(ProjectCore):
     _reviewers: dict[str, ReviewerState]
     _result: FirstRoundResult | None
     _review_version: int
+    _round: str
+    _final_scores: dict[str, list[ScoreRecord]]
+    _final_result: FinalResult | None
 
     @workflow.signal
     def judges_assigned(self, judges: list[str]) -> None:
@@ -36,14 +42,17 @@ class FirstRoundScoring(ProjectCore):
     async def submit_score(self, sheet: ScoreSubmission) -> ScoreRecord:
         """Keep the sheet as a new version of this judge's score (earlier versions stay) and in the database."""
         rubric = Rubric(tuple(self._start.rubric))
-        history = self._scores.setdefault(sheet.judge, [])
+        first = self._round == FIRST_ROUND
+        history = (self._scores if first else self._final_scores).setdefault(sheet.judge, [])
+        earlier = 0 if first else len(self._scores.get(sheet.judge, []))  # versions number on across the rounds
         record = ScoreRecord(
             sheet.judge,
-            len(history) + 1,
+            earlier + len(history) + 1,
             dict(sheet.values),
             round(rubric.total(sheet.values), 4),
             sheet.comment.strip(),
             workflow.now(),
+            self._round,
         )
         history.append(record)
         reviewer = self._reviewers.get(sheet.judge)
@@ -58,6 +67,7 @@ class FirstRoundScoring(ProjectCore):
                 record.total,
                 record.comment,
                 record.submitted_at,
+                self._round,
             )
             await self._store(ReviewActivities.record_score, row, f"store score v{record.version}")
         return record
@@ -72,10 +82,13 @@ class FirstRoundScoring(ProjectCore):
             reviewer is not None and reviewer.state not in ("assigned", "submitted")
         ):
             raise rejection("not_assigned", "您未被分配评审该项目", "you are not assigned to this project")
-        window = window_of(self._calendar, Stage.FIRST_ROUND_REVIEW)
-        open_now = self._stage is Stage.FIRST_ROUND_REVIEW and window.opens_at <= workflow.now() < window.closes_at
-        if not open_now or self._result is not None:
-            raise rejection("scoring_closed", "初赛评分未开放或已截止", "first-round scoring is not open")
+        stage = Stage.FIRST_ROUND_REVIEW if self._round == FIRST_ROUND else Stage.FINAL_REVIEW
+        window = window_of(self._calendar, stage)
+        open_now = self._stage is stage and window.opens_at <= workflow.now() < window.closes_at
+        decided = self._result if self._round == FIRST_ROUND else self._final_result
+        if not open_now or decided is not None:
+            label = "初赛" if stage is Stage.FIRST_ROUND_REVIEW else "决赛"
+            raise rejection("scoring_closed", f"{label}评分未开放或已截止", f"{stage.value} scoring is not open")
         if reviewer is not None and reviewer.state == "submitted" and workflow.now() >= reviewer.due_at:
             raise rejection(
                 "review_due_passed",
@@ -92,5 +105,6 @@ class FirstRoundScoring(ProjectCore):
 
     @workflow.query
     def scores(self) -> list[ScoreRecord]:
-        """Every version of every sheet (the API shows a judge only their own, teams none)."""
-        return [record for history in self._scores.values() for record in history]
+        """Every version of every sheet of both rounds (the API shows a judge only their own, teams none)."""
+        rounds = (self._scores, self._final_scores)
+        return [record for scores in rounds for history in scores.values() for record in history]

@@ -5,6 +5,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import db.final_models
 import db.notice_models  # noqa: F401  (registers the notice tables on the metadata)
 from config import get_settings
 from db.models import Base

@@ -23,6 +23,7 @@ from api.routes import (
     health,
     judges,
     materials,
+    notice_pages,
     notices,
     projects,
     promotions,
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(review.router)
     app.include_router(rankings.router)
     app.include_router(notices.router)
+    app.include_router(notice_pages.router)
     app.include_router(verification.router)
     app.include_router(promotions.router)
     app.include_router(final.router)

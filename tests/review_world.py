@@ -21,7 +21,7 @@ from temporalio.client import Client
 from config import Settings
 from db.models import ProjectEvent
 from domain.calendar import windows_from_plain
-from tests.helpers import make_credit_code, project_start, rehearsal, seed_project, start_project
+from tests.helpers import make_credit_code, project_start, seed_project, start_project
 
 # (track, problem) pairs of the Liaoning catalog, one per track.
 PROBLEMS = [
@@ -77,14 +77,6 @@ async def gather_limited(calls: list[Awaitable[Any]], limit: int = 16) -> list[A
     return await asyncio.gather(*(one(c) for c in calls))
 
 
-async def open_first_round(api: httpx.AsyncClient, season_minutes: float = 240) -> tuple[str, dict[str, Any]]:
-    """A rehearsal competition whose registration closed a moment ago: the first round is open."""
-    code = await rehearsal(api, minutes=season_minutes)
-    moved = await close_registration_now(api, code, "演练：直接进入初赛")
-    await asyncio.sleep(1.2)
-    return code, moved
-
-
 async def close_registration_now(api: httpx.AsyncClient, code: str, reason: str) -> dict[str, Any]:
     """Move the registration deadline to a second from now (later stages shift with it); the competition after."""
     calendar = (await api.get(f"/competitions/{code}")).json()["calendar"]
@@ -109,12 +101,14 @@ async def seed_projects(
     code: str,
     competition: dict[str, Any],
     count: int,
+    first: int = 1,
 ) -> dict[str, tuple[str, str]]:
-    """Project id → (track, team's unit credit code), tracks dealt round-robin; workflows started in the open round."""
+    """Project id → (track, team's unit credit code), numbered from `first`, tracks dealt round-robin; workflows
+    started in the open round."""
     windows = windows_from_plain(competition["calendar"])
     projects: dict[str, tuple[str, str]] = {}
     starts = []
-    for n in range(1, count + 1):
+    for n in range(first, first + count):
         track, problem = PROBLEMS[n % len(PROBLEMS)]
         start = replace(
             project_start(f"{code}-P{n:05d}", windows, email=f"team{n}-{code}@example.com"),

@@ -285,6 +285,10 @@ async def later_stages(
     confirmed = await api.post(f"/competitions/{code}/final/ranking/{final['run_id']}/confirm")
     assert confirmed.status_code == 200, confirmed.text
     await wait_stage(client, code, "final_public_notice", len(finalists))
+    winners = (await public.get(f"/competitions/{code}/notices/final_public_notice")).json()["projects"]
+    assert {p["project_id"]: p["award"] for p in winners if p["award"]} == {
+        a["project_id"]: a["level"] for a in final["awards"]
+    }
     await end_now(api, code, "final_review")  # the final notice opens now
 
     # An objection against the best award is upheld: the project is disqualified and its award revoked.

@@ -80,8 +80,14 @@ async def test_a_notice_lists_takes_objections_and_the_committee_rules(
 
     listing = (await public.get(f"/competitions/{code}/notices/{NOTICE}")).json()
     assert [p["project_id"] for p in listing["projects"]] == [start.project_id]
-    assert set(listing["projects"][0]) == {"project_id", "project_name", "track_code", "problem_code", "unit_name"}
+    shown = {"project_id", "project_name", "track_code", "problem_code", "unit_name", "award"}
+    assert set(listing["projects"][0]) == shown and listing["projects"][0]["award"] is None
     assert (await public.get(f"/competitions/{code}/notices/award")).json()["error"]["code"] == "notice_not_found"
+    page = await public.get(f"/competitions/{code}/notices/{NOTICE}/page")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert start.project_name in page.text and "初赛公示" in page.text and 'name="evidence"' in page.text
+    assert f'action="http://contestflow.test/competitions/{code}/notices/{NOTICE}/objections"' in page.text
+    assert start.contact_email not in page.text  # a notice shows no people
 
     url = f"/competitions/{code}/notices/{NOTICE}/objections"
     anonymous = await public.post(

@@ -41,6 +41,7 @@ class NoticeEntry(BaseModel):
     track_code: str
     problem_code: str
     unit_name: str
+    award: str | None = None  # the final notice lists the award winners with their award
 
 
 class NoticeOut(BaseModel):
@@ -99,6 +100,18 @@ class RulingOut(BaseModel):
     ruled_at: datetime | None
 
 
+async def _confirmed_awards(session: SessionDep, code: str) -> dict[str, str]:
+    """Project → award level of the confirmed final ranking (empty before it)."""
+    run = await session.scalar(
+        select(models.RankingRun).where(
+            models.RankingRun.competition_code == code,
+            models.RankingRun.round == "final",
+            models.RankingRun.confirmed_at.is_not(None),
+        )
+    )
+    return {a["project_id"]: a["level"] for a in run.result["awards"]} if run else {}
+
+
 async def _notice_window(session: SessionDep, code: str, stage: str) -> tuple[models.Competition, Any]:
     competition = await session.get(models.Competition, code)
     if competition is None:
@@ -136,9 +149,15 @@ async def read_notice(code: str, stage: str, session: SessionDep) -> NoticeOut:
             .order_by(models.Project.track_code, models.Project.id)
         )
     ).all()
+    awards = await _confirmed_awards(session, code) if stage == Stage.FINAL_PUBLIC_NOTICE.value else {}
     projects = [
         NoticeEntry(
-            project_id=p.id, project_name=p.name, track_code=p.track_code, problem_code=p.problem_code, unit_name=unit
+            project_id=p.id,
+            project_name=p.name,
+            track_code=p.track_code,
+            problem_code=p.problem_code,
+            unit_name=unit,
+            award=awards.get(p.id),
         )
         for p, unit in rows
     ]

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.errors import ApiError, competition_not_found
 from api.temporal_errors import temporal_call
 from db import models
-from db.review_queries import live_projects
+from db.review_queries import confirmed_run, live_projects
 from domain.verification import Standing
 from workflows.competition import CompetitionWorkflow, competition_workflow_id
 from workflows.stage_contracts import Promotion
@@ -24,13 +23,7 @@ async def standings(session: AsyncSession, client: Client, code: str) -> tuple[l
     """Every ranked project of the confirmed first-round ranking, with who is live and who is a finalist now."""
     if await session.get(models.Competition, code) is None:
         raise competition_not_found(code)
-    run = await session.scalar(
-        select(models.RankingRun).where(
-            models.RankingRun.competition_code == code,
-            models.RankingRun.round == "first_round",
-            models.RankingRun.confirmed_at.is_not(None),
-        )
-    )
+    run = await confirmed_run(session, code, "first_round")
     if run is None:
         raise ApiError(409, "ranking_not_confirmed", "初赛排名尚未确认", "the first-round ranking is not confirmed yet")
     live = await live_projects(session, code)

@@ -173,3 +173,15 @@ async def completion_times(session: AsyncSession, code: str) -> dict[str, dateti
 
 def _utc(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+async def confirmed_run(session: AsyncSession, code: str, round_: str) -> models.RankingRun | None:
+    """The competition's confirmed ranking run of a round (`first_round` or `final`), if confirmed yet."""
+    run: models.RankingRun | None = await session.scalar(
+        select(models.RankingRun).where(
+            models.RankingRun.competition_code == code,
+            models.RankingRun.round == round_,
+            models.RankingRun.confirmed_at.is_not(None),
+        )
+    )
+    return run

@@ -10,13 +10,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contracts import FinalResult, ReviewerSlot
 from db.models import Mail, ProjectEvent, Score
 from devtools.mail_sink import MailSink, read_store
-from domain.calendar import window_of
+from domain.calendar import StageWindow, window_of
 from domain.stages import Stage
 from tests.helpers import (
     announce,
@@ -30,7 +31,7 @@ from tests.helpers import (
     start_project,
     wait_for,
 )
-from workflows.contracts import DecisionRequest, ReviewAssignment, ReviewTerms, ScoreSubmission
+from workflows.contracts import DecisionRequest, ProjectResult, ReviewAssignment, ReviewTerms, ScoreSubmission
 from workflows.project import ProjectWorkflow
 from workflows.stage_contracts import (
     CeremonyInvitation,
@@ -42,6 +43,27 @@ from workflows.stage_contracts import (
 
 ALL_PASS = {"compliance": "pass", "authenticity": "pass", "legality": "pass", "ip": "pass"}
 SHEET: dict[str, float] = {"innovation": 90, "data_value": 85, "application": 88, "business_model": 80, "team": 92}
+
+
+async def in_the_final(
+    time_env: WorkflowEnvironment, worker: Worker, sessions: async_sessionmaker[AsyncSession]
+) -> tuple[WorkflowHandle[ProjectWorkflow, ProjectResult], list[StageWindow], str]:
+    """A finalist past the first round and verification (by the organiser's decision), two hours into the final;
+    its handle, calendar and team address."""
+    calendar = liaoning_calendar_from(await time_env.get_current_time())
+    email = f"team-{uuid.uuid4().hex[:6]}@example.com"
+    start = project_start(f"ln-test-P{uuid.uuid4().hex[:8]}", calendar, email=email)
+    await seed_project(sessions, start)
+    handle = await start_project(time_env.client, worker.task_queue, start)
+    await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at + timedelta(hours=2))
+    await pass_checks(handle)
+    await announce(handle, advanced=True)
+    await skip_to(time_env, window_of(calendar, Stage.TECHNICAL_VERIFICATION).opens_at + timedelta(hours=2))
+    await wait_for(handle, lambda s: s.stage == "technical_verification" and s.waiting_on == "organiser")
+    await handle.execute_update(ProjectWorkflow.decide, DecisionRequest("technical_verification", "advance", "组委会"))
+    await skip_to(time_env, window_of(calendar, Stage.FINAL_REVIEW).opens_at + timedelta(hours=2))
+    await wait_for(handle, lambda s: s.stage == "final_review")
+    return handle, calendar, email
 
 
 async def test_roadshow_panel_scores_and_the_confirmed_final_result(
@@ -131,18 +153,7 @@ async def test_roadshow_panel_scores_and_the_confirmed_final_result(
 async def test_an_award_is_revoked_when_its_project_is_disqualified_after_the_final_notice(
     time_env: WorkflowEnvironment, worker: Worker, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    calendar = liaoning_calendar_from(await time_env.get_current_time())
-    start = project_start(f"ln-test-P{uuid.uuid4().hex[:8]}", calendar)
-    await seed_project(sessions, start)
-    handle = await start_project(time_env.client, worker.task_queue, start)
-    await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at + timedelta(hours=2))
-    await pass_checks(handle)
-    await announce(handle, advanced=True)
-    await skip_to(time_env, window_of(calendar, Stage.TECHNICAL_VERIFICATION).opens_at + timedelta(hours=2))
-    await wait_for(handle, lambda s: s.stage == "technical_verification" and s.waiting_on == "organiser")
-    await handle.execute_update(ProjectWorkflow.decide, DecisionRequest("technical_verification", "advance", "组委会"))
-    await skip_to(time_env, window_of(calendar, Stage.FINAL_REVIEW).opens_at + timedelta(hours=2))
-    await wait_for(handle, lambda s: s.stage == "final_review")
+    handle, calendar, _ = await in_the_final(time_env, worker, sessions)
     await handle.signal(ProjectWorkflow.final_result, FinalResult(3, rank=1, track_rank=1, score=95.0, award="first"))
     await skip_to(time_env, window_of(calendar, Stage.FINAL_PUBLIC_NOTICE).closes_at + timedelta(hours=1))
     await wait_for(handle, lambda s: s.stage in ("award", "ceremony"))
@@ -163,19 +174,7 @@ async def test_an_award_is_revoked_when_its_project_is_disqualified_after_the_fi
 async def test_the_ceremony_invites_at_once_and_grants_the_award_on_the_day(
     time_env: WorkflowEnvironment, worker: Worker, sessions: async_sessionmaker[AsyncSession], mail_sink: MailSink
 ) -> None:
-    calendar = liaoning_calendar_from(await time_env.get_current_time())
-    email = f"team-{uuid.uuid4().hex[:6]}@example.com"
-    start = project_start(f"ln-test-P{uuid.uuid4().hex[:8]}", calendar, email=email)
-    await seed_project(sessions, start)
-    handle = await start_project(time_env.client, worker.task_queue, start)
-    await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at + timedelta(hours=2))
-    await pass_checks(handle)
-    await announce(handle, advanced=True)
-    await skip_to(time_env, window_of(calendar, Stage.TECHNICAL_VERIFICATION).opens_at + timedelta(hours=2))
-    await wait_for(handle, lambda s: s.stage == "technical_verification" and s.waiting_on == "organiser")
-    await handle.execute_update(ProjectWorkflow.decide, DecisionRequest("technical_verification", "advance", "组委会"))
-    await skip_to(time_env, window_of(calendar, Stage.FINAL_REVIEW).opens_at + timedelta(hours=2))
-    await wait_for(handle, lambda s: s.stage == "final_review")
+    handle, calendar, email = await in_the_final(time_env, worker, sessions)
     await handle.signal(ProjectWorkflow.final_result, FinalResult(4, rank=2, track_rank=1, score=93.0, award="second"))
     await skip_to(time_env, window_of(calendar, Stage.FINAL_PUBLIC_NOTICE).opens_at + timedelta(days=2))
     await wait_for(handle, lambda s: s.stage == "final_public_notice")

@@ -19,7 +19,7 @@ from api.errors import ApiError, competition_not_found
 from api.finalists import NOT_RUNNING, live_finalists
 from api.temporal_errors import temporal_call
 from db import models
-from db.review_queries import valid_sheets
+from db.review_queries import confirmed_run, valid_sheets
 from domain.catalog import parse_catalog
 from domain.final import parse_final
 from domain.final_ranking import final_result
@@ -62,13 +62,7 @@ def _out(run: models.RankingRun) -> FinalRunOut:
 
 
 async def _first_round_scores(session: SessionDep, code: str) -> dict[str, float]:
-    run = await session.scalar(
-        select(models.RankingRun).where(
-            models.RankingRun.competition_code == code,
-            models.RankingRun.round == "first_round",
-            models.RankingRun.confirmed_at.is_not(None),
-        )
-    )
+    run = await confirmed_run(session, code, "first_round")
     rows = run.result["tracks"].values() if run else []
     return {r["project_id"]: float(r.get("score") or 0.0) for ranked in rows for r in ranked}
 
@@ -203,13 +197,7 @@ async def confirm(
 async def awards(code: str, session: SessionDep) -> dict[str, Any]:
     """An award whose project was disqualified or withdrew after the confirmation is `revoked` and marked for
     recovery; a recommended project that left is marked the same way."""
-    run = await session.scalar(
-        select(models.RankingRun).where(
-            models.RankingRun.competition_code == code,
-            models.RankingRun.round == ROUND,
-            models.RankingRun.confirmed_at.is_not(None),
-        )
-    )
+    run = await confirmed_run(session, code, ROUND)
     if run is None:
         raise ApiError(409, "awards_not_confirmed", "奖项尚未确认", "the awards are not confirmed yet")
     ended = dict(

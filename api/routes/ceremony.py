@@ -23,6 +23,7 @@ from api.errors import ApiError, competition_not_found
 from api.schemas import Strict
 from db import models
 from db.final_models import Ceremony, OrganisationAward
+from db.review_queries import confirmed_run
 from domain.awards import LEVEL_NAMES, LEVEL_NAMES_EN, check_organisation_awards
 from domain.calendar import window_of, windows_from_plain
 from domain.catalog import parse_catalog
@@ -83,13 +84,7 @@ async def _competition(session: SessionDep, code: str) -> models.Competition:
 
 
 async def _confirmed_final(session: SessionDep, code: str) -> models.RankingRun:
-    run = await session.scalar(
-        select(models.RankingRun).where(
-            models.RankingRun.competition_code == code,
-            models.RankingRun.round == "final",
-            models.RankingRun.confirmed_at.is_not(None),
-        )
-    )
+    run = await confirmed_run(session, code, "final")
     if run is None:
         raise ApiError(409, "awards_not_confirmed", "奖项尚未确认", "the awards are not confirmed yet")
     return run

@@ -19,6 +19,7 @@ from api.schemas import Strict
 from api.temporal_errors import temporal_call
 from db import models
 from db.notice_models import Objection
+from db.review_queries import confirmed_run
 from domain.calendar import window_of, windows_from_plain
 from domain.identifiers import mask_id_number, mask_phone
 from domain.objections import ObjectionDraft, check_objection
@@ -102,13 +103,7 @@ class RulingOut(BaseModel):
 
 async def _confirmed_awards(session: SessionDep, code: str) -> dict[str, str]:
     """Project → award level of the confirmed final ranking (empty before it)."""
-    run = await session.scalar(
-        select(models.RankingRun).where(
-            models.RankingRun.competition_code == code,
-            models.RankingRun.round == "final",
-            models.RankingRun.confirmed_at.is_not(None),
-        )
-    )
+    run = await confirmed_run(session, code, "final")
     return {a["project_id"]: a["level"] for a in run.result["awards"]} if run else {}
 
 

@@ -282,21 +282,7 @@ async def national_list(code: str, session: SessionDep) -> Response:
     info = {r[0]: r[1:] for r in rows}
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "序号",
-            "项目编号",
-            "项目名称",
-            "赛道",
-            "牵头单位",
-            "统一社会信用代码",
-            "中小企业",
-            "总排名",
-            "最终得分",
-            "中小企业递补",
-            "状态",
-        ]
-    )
+    writer.writerow(COLUMNS)
     for n, project_id in enumerate(recommended, start=1):
         name, track, unit, credit = info[project_id]
         s = standing[project_id]

@@ -1,18 +1,24 @@
-"""CalendarActivities: store a competition's new calendar and signal it to every running project."""
+"""CalendarActivities: store a competition's new calendar, signal it to every running project and mail the teams
+whose coming stages moved."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from activities.contracts import BroadcastResult, CalendarBroadcast
-from db.models import Competition
-from domain.calendar import windows_to_plain
+from activities.contracts import BroadcastResult, CalendarBroadcast, MailRequest
+from activities.mail import MailActivities
+from db.models import Competition, Problem, Project, Team, Track
+from domain.calendar import StageWindow, windows_to_plain
+from domain.stages import STAGE_ORDER, Stage, rule_for
+from workflows.search_attributes import STAGE
 
 FAN_OUT = 32
 
@@ -20,27 +26,29 @@ FAN_OUT = 32
 class CalendarActivities:
     """Fan-out of calendar changes with bounded concurrency, outside any workflow history."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client, mail: MailActivities) -> None:
         self._sessions = sessions
         self._client = client
+        self._mail = mail
 
     @activity.defn
     async def broadcast_calendar(self, broadcast: CalendarBroadcast) -> BroadcastResult:
-        """Save the calendar, then signal `apply_calendar` to each running project of the competition."""
+        """Save the calendar, then signal `apply_calendar` to each running project of the competition and mail each
+        team still before or in a moved stage (once per team and revision, whatever the retries)."""
+        code = broadcast.competition_code
         async with self._sessions.begin() as session:
             await session.execute(
-                update(Competition)
-                .where(Competition.code == broadcast.competition_code)
-                .values(calendar=windows_to_plain(broadcast.windows))
+                update(Competition).where(Competition.code == code).values(calendar=windows_to_plain(broadcast.windows))
             )
-        query = (
-            f'WorkflowType="ProjectWorkflow" AND ContestCompetition="{broadcast.competition_code}" '
-            'AND ExecutionStatus="Running"'
-        )
+            zone = ZoneInfo((await session.get_one(Competition, code)).timezone)
+            contacts = await self._contacts(session, code) if broadcast.moved else {}
+        query = f'WorkflowType="ProjectWorkflow" AND ContestCompetition="{code}" AND ExecutionStatus="Running"'
+        last_moved = max((STAGE_ORDER.index(Stage(s)) for s in broadcast.moved), default=-1)
+        changes = _changes_text(broadcast, zone)
         gate = asyncio.Semaphore(FAN_OUT)
         signalled = failed = 0
 
-        async def signal(workflow_id: str) -> None:
+        async def reach(workflow_id: str, stage: str | None) -> None:
             nonlocal signalled, failed
             async with gate:
                 try:
@@ -49,8 +57,71 @@ class CalendarActivities:
                 except RPCError as exc:
                     failed += 1
                     activity.logger.warning("calendar not delivered to %s: %s", workflow_id, exc)
+                context = contacts.get(workflow_id)
+                if context is not None and stage and STAGE_ORDER.index(Stage(stage)) <= last_moved:
+                    await self._mail.deliver(
+                        MailRequest(
+                            workflow_id=workflow_id,
+                            milestone=f"calendar_changed/{broadcast.revision}",
+                            recipient=context.pop("contact_email"),
+                            template="calendar_changed",
+                            context={**context, **changes},
+                        )
+                    )
                 activity.heartbeat(signalled + failed)
 
-        tasks = [asyncio.create_task(signal(w.id)) async for w in self._client.list_workflows(query)]
+        tasks = [
+            asyncio.create_task(reach(w.id, w.typed_search_attributes.get(STAGE)))
+            async for w in self._client.list_workflows(query)
+        ]
         await asyncio.gather(*tasks)
         return BroadcastResult(signalled, failed)
+
+    async def _contacts(self, session: AsyncSession, code: str) -> dict[str, dict[str, str]]:
+        """Project id → what a team's mail needs (read here, so addresses stay out of workflow histories)."""
+        rows = await session.execute(
+            select(Project, Team, Track.name, Problem.title, Competition.name)
+            .join(Team, Team.id == Project.team_id)
+            .join(Competition, Competition.code == Project.competition_code)
+            .join(Track, (Track.competition_code == Project.competition_code) & (Track.code == Project.track_code))
+            .join(
+                Problem, (Problem.competition_code == Project.competition_code) & (Problem.code == Project.problem_code)
+            )
+            .where(Project.competition_code == code)
+        )
+        return {
+            project.id: {
+                "project_id": project.id,
+                "project_name": project.name,
+                "team_name": team.name,
+                "contact_name": team.contact_name,
+                "contact_email": team.contact_email,
+                "competition_name": competition_name,
+                "track_name": track_name,
+                "problem_code": project.problem_code,
+                "problem_title": problem_title,
+            }
+            for project, team, track_name, problem_title, competition_name in rows
+        }
+
+
+def _local(window: StageWindow, zone: ZoneInfo) -> str:
+    """`2025-08-12 00:00 – 2025-08-18 24:00` in the competition's time zone (closes at midnight read as 24:00)."""
+    opens = window.opens_at.astimezone(zone)
+    closes = window.closes_at.astimezone(zone)
+    if (closes.hour, closes.minute) == (0, 0):
+        end = f"{(closes - timedelta(days=1)):%Y-%m-%d} 24:00"
+    else:
+        end = f"{closes:%Y-%m-%d %H:%M}"
+    return f"{opens:%Y-%m-%d %H:%M} – {end}"
+
+
+def _changes_text(broadcast: CalendarBroadcast, zone: ZoneInfo) -> dict[str, str]:
+    """The moved windows as lines in Chinese and in English, and the organiser's reason."""
+    windows = {w.stage.value: w for w in broadcast.windows}
+    zh, en = [], []
+    for stage in broadcast.moved:
+        rule, span = rule_for(Stage(stage)), _local(windows[stage], zone)
+        zh.append(f"{rule.name_zh}：{span}")
+        en.append(f"{rule.name_en}: {span}")
+    return {"changes_zh": "\n".join(zh), "changes_en": "\n".join(en), "reason": broadcast.reason, "zone": str(zone)}

@@ -55,6 +55,8 @@ class CalendarBroadcast:
     competition_code: str
     revision: int
     windows: list[StageWindow]
+    moved: list[str] = field(default_factory=list)  # the stages whose windows changed: their teams are mailed
+    reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,22 @@ class MailActivities:
         """Send once: a mail already marked sent is not sent again, whatever the retry."""
         return await self.deliver(request)
 
+    @activity.defn
+    async def resend_mail(self, mail_id: int) -> MailReceipt:
+        """An organiser's resend of a mail that failed or is stuck: rendered again from the stored template and
+        context through the same outbox step, so a mail that did go out in the meantime is not sent twice."""
+        async with self._sessions.begin() as session:
+            row = await session.get(Mail, mail_id)
+            if row is None or row.template is None or row.context is None:
+                raise ApplicationError(
+                    f"mail {mail_id} cannot be resent", type="mail_not_resendable", non_retryable=True
+                )
+            if row.status == "sent":
+                return MailReceipt(row.message_id, "sent", False)
+            row.resent += 1
+            request = MailRequest(row.workflow_id, row.milestone, row.recipient, row.template, dict(row.context))
+        return await self.deliver(request)
+
     async def deliver(self, request: MailRequest) -> MailReceipt:
         """The outbox step itself, for activities that work out a recipient the workflow must not see."""
         key = request.idempotency_key
@@ -66,6 +82,8 @@ class MailActivities:
                     "status": "queued",
                     "attempts": 0,
                     "created_at": datetime.now(UTC),
+                    "template": request.template,
+                    "context": request.context,
                 },
                 ["idempotency_key"],
             )

@@ -19,9 +19,12 @@ from api.routes import (
     awards,
     ceremony,
     competitions,
+    dashboard,
+    exports,
     final,
     health,
     judges,
+    mails,
     materials,
     notice_pages,
     notices,
@@ -97,6 +100,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(final.router)
     app.include_router(awards.router)
     app.include_router(ceremony.router)
+    app.include_router(dashboard.router)
+    app.include_router(exports.router)
+    app.include_router(mails.router)
     return app
 
 

@@ -148,9 +148,8 @@ async def import_registrations(
                     {"bulk_row": number, "team": team.name},
                 ),
             )
-            await start_project_workflow(
-                client, settings, entry, project, team, await materials_state(session, project)
-            )
+            materials = await materials_state(session, project)
+            await start_project_workflow(client, settings, entry, project, team, materials, body.team.lead_unit.is_sme)
             started.append(project.id)
             next(r for r in report.results if r.row == number).project_id = project.id
         await session.commit()

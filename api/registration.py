@@ -270,8 +270,9 @@ async def start_project_workflow(
     project: models.Project,
     team: models.Team,
     materials: MaterialsState,
+    sme: bool,
 ) -> None:
-    """Start the project's workflow, findable at once by competition, stage, track and problem."""
+    """Start the project's workflow, findable at once by competition, stage, track, problem and SME lead unit."""
     competition, track, problem = entry.competition, entry.track, entry.problem
     start = ProjectStart(
         project_id=project.id,
@@ -299,6 +300,7 @@ async def start_project_workflow(
             SearchAttributePair(sa.STAGE, Stage.REGISTRATION.value),
             SearchAttributePair(sa.TRACK, track.code),
             SearchAttributePair(sa.PROBLEM, problem.code),
+            SearchAttributePair(sa.SME, sme),
         ]
     )
     async with temporal_call(competition_not_found(competition.code)):

@@ -238,11 +238,14 @@ class Mail(Base):
     recipient: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
     message_id: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(16), default="queued")
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    template: Mapped[str | None] = mapped_column(String(64))  # with `context`: what a resend renders again
+    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    resent: Mapped[int] = mapped_column(default=0, server_default="0")  # organisers' resends of a failed mail
 
 
 class Account(Base):

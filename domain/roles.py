@@ -80,6 +80,10 @@ class Action(StrEnum):
     ORGANISATION_AWARDS = "organisation_awards.manage"
     CEREMONY_PLAN = "ceremony.plan"
     CERTIFICATE_READ = "certificate.read"
+    DASHBOARD_READ = "dashboard.read"
+    EXPORT_READ = "export.read"
+    MAIL_READ = "mail.read"
+    MAIL_RESEND = "mail.resend"
 
 
 _EVERYONE: dict[Role, Scope] = {r: Scope.ALL for r in Role}
@@ -151,6 +155,10 @@ POLICY: dict[Action, dict[Role, Scope]] = {
     Action.ORGANISATION_AWARDS: _ORGANISER,
     Action.CEREMONY_PLAN: _ORGANISER,
     Action.CERTIFICATE_READ: {Role.ORGANISER: Scope.ALL, Role.TRACK_GROUP: Scope.OWN_TRACKS, Role.TEAM: Scope.OWN_TEAM},
+    Action.DASHBOARD_READ: _ORGANISER,
+    Action.EXPORT_READ: _ORGANISER,
+    Action.MAIL_READ: _ORGANISER,
+    Action.MAIL_RESEND: _ORGANISER,
 }
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
+import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -24,6 +26,7 @@ from api.accounts import create_account
 from catalogs import bundled_catalogs, load_catalog
 from db.models import Account, Assignment, Competition, Judge, Project, SessionToken, Team, TeamUnit, Unit
 from db.upsert import insert_if_absent
+from devtools.binaries import temporal_cli
 from domain.calendar import StageWindow, build_calendar
 from domain.identifiers import credit_code_check_char
 from domain.roles import Role
@@ -377,3 +380,16 @@ async def rejection_code(call: object) -> str:
     assert isinstance(cause, ApplicationError)
     assert cause.details and {"zh", "en"} <= set(cause.details[0])
     return str(cause.type)
+
+
+def cli_list(env: WorkflowEnvironment, query: str) -> list[str]:
+    """Workflow ids that `temporal workflow list --query` finds, as an organiser would list them."""
+    address = env.client.service_client.config.target_host
+    out = subprocess.run(
+        [str(temporal_cli()), "workflow", "list", "--address", address, "--query", query, "--output", "json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
+    return [row["execution"]["workflowId"] for row in json.loads(out or "[]")]

@@ -161,6 +161,10 @@ def _calls() -> dict[Action, Call]:
         Action.API_KEY_MANAGE: own_keys,
         Action.AUDIT_READ: lambda c, w, r, p: c.get("/audit?limit=5"),
         Action.AUDIT_VERIFY: lambda c, w, r, p: c.get("/audit/verify"),
+        Action.DASHBOARD_READ: lambda c, w, r, p: c.get(f"/competitions/{w.code}/dashboard"),
+        Action.EXPORT_READ: lambda c, w, r, p: c.get(f"/competitions/{w.code}/exports/first-round-ranking"),
+        Action.MAIL_READ: lambda c, w, r, p: c.get("/mails?status=failed&limit=1"),
+        Action.MAIL_RESEND: lambda c, w, r, p: c.post("/mails/999999999/resend"),
         Action.QUALIFICATION_DECIDE: lambda c, w, r, p: c.post(
             f"/projects/{p}/qualification", json={"decision": "pass"}
         ),

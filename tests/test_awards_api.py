@@ -5,10 +5,12 @@ shortfall, and the confirmed result moves every finalist on to the final public 
 
 from __future__ import annotations
 
+import io
 import uuid
 from datetime import date, datetime, timedelta
 
 import httpx
+from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -16,9 +18,8 @@ from temporalio.testing import WorkflowEnvironment
 from config import Settings
 from db.models import Mail, Project, Team, Unit
 from domain.calendar import window_of
-from domain.roles import Role
 from domain.stages import Stage
-from tests.helpers import eventually, seed_judge, session_for, signed_in, wait_for
+from tests.helpers import eventually, seed_judge, session_for, team_session, wait_for
 from tests.stage_world import StageWorld, calendar_on, stage_world
 from workflows.competition import competition_workflow_id
 from workflows.contracts import DecisionRequest
@@ -179,9 +180,27 @@ async def _after_the_awards(
     assert exported.status_code == 200 and exported.text.startswith("\ufeff序号")
     lines = exported.text.strip().splitlines()
     assert len(lines) == 5 and lines[1].split(",")[1] == first and lines[4].split(",")[6] == "是"
+    await _exports_match(api, code, first, exported.content, len(world.starts))
 
 
-async def team_session(sessions: async_sessionmaker[AsyncSession], team_id: int) -> dict[str, str]:
-    """A signed-in account of the team."""
-    _, headers = await signed_in(sessions, Role.TEAM, team_id=team_id)
-    return headers
+async def _exports_match(api: httpx.AsyncClient, code: str, first: str, national_csv: bytes, projects: int) -> None:
+    """Every result table opens in Excel with its header row and the rows the API reported; the CSV export is the
+    same table as the national list's own CSV."""
+    sheets = {}
+    for table in ("first-round-ranking", "finalists", "final-ranking", "awards", "national-recommendations"):
+        response = await api.get(f"/competitions/{code}/exports/{table}")
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+        assert f"{code}-{table}.xlsx" in response.headers["content-disposition"]
+        sheet = load_workbook(io.BytesIO(response.content)).active
+        assert sheet is not None and sheet.freeze_panes == "A2"
+        sheets[table] = [[c.value for c in row] for row in sheet.iter_rows()]
+        assert len(sheets[table]) - 1 == int(response.headers["x-rows"])
+    assert len(sheets["first-round-ranking"]) - 1 == projects
+    assert sheets["final-ranking"][1][:4] == [1, sheets["final-ranking"][1][1], 1, first]
+    assert sheets["final-ranking"][1][-1] == "一等奖"
+    assert [first, "获奖"] == [sheets["awards"][1][2], sheets["awards"][1][-1]]
+    csv_copy = await api.get(f"/competitions/{code}/exports/national-recommendations", params={"format": "csv"})
+    assert csv_copy.content == national_csv
+    unknown = await api.get(f"/competitions/{code}/exports/everything")
+    assert unknown.status_code == 422

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import subprocess
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,28 +13,22 @@ import httpx
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from devtools.binaries import temporal_cli
 from devtools.mail_sink import MailSink, read_store
-from tests.helpers import complete_proofs, eventually, keep_history, make_id_number, registration_body, rehearsal
+from tests.helpers import (
+    cli_list,
+    complete_proofs,
+    eventually,
+    keep_history,
+    make_id_number,
+    registration_body,
+    rehearsal,
+)
 from workflows.competition import competition_workflow_id
 
 
 def registration(email: str | None = None, team: str | None = None, **overrides: Any) -> dict[str, Any]:
     """A valid registration with a fresh contact address unless one is given."""
     return registration_body(email or f"{uuid.uuid4().hex[:10]}@example.com", team, **overrides)
-
-
-def cli_list(env: WorkflowEnvironment, query: str) -> list[str]:
-    """Workflow ids that `temporal workflow list --query` finds, as an organiser would list them."""
-    address = env.client.service_client.config.target_host
-    out = subprocess.run(
-        [str(temporal_cli()), "workflow", "list", "--address", address, "--query", query, "--output", "json"],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=30,
-    ).stdout
-    return [row["execution"]["workflowId"] for row in json.loads(out or "[]")]
 
 
 async def test_registration_starts_a_findable_workflow_and_mails_the_team(
@@ -53,6 +45,10 @@ async def test_registration_starts_a_findable_workflow_and_mails_the_team(
     query = f'ContestStage="registration" AND ContestCompetition="{code}"'
     found = await eventually(lambda: asyncio.to_thread(cli_list, dev_env, query))
     assert found == [project["id"]]
+    described = await dev_env.client.get_workflow_handle(project["id"]).describe()
+    assert await described.static_summary() == "城市生命线数字孪生平台 · 城市治理 · city_governance-07"
+    card = await described.static_details() or ""
+    assert "- 团队 Team:" in card and "城市生命线数字孪生平台" in card and described.typed_search_attributes
 
     def delivered() -> list[Any]:
         return [m for m in read_store(mail_sink.store) if m["X-Envelope-To"] == email]
@@ -83,12 +79,13 @@ async def _read_when(api: httpx.AsyncClient, project_id: str, predicate: Callabl
 
 
 async def test_moving_a_deadline_moves_every_projects_timer(
-    api: httpx.AsyncClient, dev_env: WorkflowEnvironment
+    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, mail_sink: MailSink
 ) -> None:
     code = await rehearsal(api)
     ids = []
-    for _ in range(3):
-        response = await api.post(f"/competitions/{code}/projects", json=registration())
+    contacts = [f"moved-{n}-{uuid.uuid4().hex[:8]}@example.com" for n in range(3)]
+    for contact in contacts:
+        response = await api.post(f"/competitions/{code}/projects", json=registration(contact))
         assert response.status_code == 201, response.text
         ids.append(response.json()["id"])
         await complete_proofs(api, ids[-1])
@@ -120,6 +117,17 @@ async def test_moving_a_deadline_moves_every_projects_timer(
         assert (status["stage"], status["waiting_on"]) == ("first_round_review", "organiser")
     query = f'ContestStage="first_round_review" AND ContestCompetition="{code}"'
     assert sorted(await eventually(lambda: asyncio.to_thread(cli_list, dev_env, query))) == sorted(ids)
+
+    # Each team was told of the move once, with the new close in the competition's time and the reason.
+    def schedule_mails() -> list[Any]:
+        return [m for m in read_store(mail_sink.store) if "赛程调整" in str(m["Subject"])]
+
+    told = await eventually(
+        lambda: asyncio.to_thread(lambda: (found := schedule_mails()) and len(found) >= 3 and found)
+    )
+    assert sorted(m["X-Envelope-To"] for m in told) == sorted(contacts)
+    text = told[0].get_body(preferencelist=("plain",)).get_content()
+    assert "提前截止报名（演练）" in text and "启动报名：" in text and "Asia/Shanghai" in text
 
     rejection = {"stage": "first_round_review", "decision": "disqualify", "reason": "查实抄袭他人成果"}
     decided, repeated = [

@@ -21,9 +21,10 @@ from checks.registry import make_registry
 from config import Settings, get_settings
 from db.session import make_engine, make_sessionmaker
 from workflows.competition import CompetitionWorkflow
+from workflows.mail_resend import MailResendWorkflow
 from workflows.project import ProjectWorkflow
 
-WORKFLOWS = [ProjectWorkflow, CompetitionWorkflow]
+WORKFLOWS = [ProjectWorkflow, CompetitionWorkflow, MailResendWorkflow]
 
 
 def smtp_config(settings: Settings) -> SmtpConfig:
@@ -45,7 +46,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
     mail = MailActivities(sessions, SmtpSender(smtp_config(settings)), MailRenderer(), settings.mail_sender)
     records = RecordActivities(sessions)
     notices = NoticeActivities(sessions, mail)
-    calendar = CalendarActivities(sessions, client)
+    calendar = CalendarActivities(sessions, client, mail)
     review = ReviewActivities(sessions)
     cohort = CohortActivities(sessions, client)
     eligibility = EligibilityActivities(
@@ -58,6 +59,7 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         max_concurrent_activities=settings.effective_worker_activities,
         activities=[
             mail.send_mail,
+            mail.resend_mail,
             records.record_project_event,
             calendar.broadcast_calendar,
             eligibility.check_project,

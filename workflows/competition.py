@@ -100,13 +100,15 @@ class CompetitionWorkflow:
     @workflow.update
     async def move_stage(self, move: StageMove) -> CalendarView:
         """Move one stage's window, then tell every running project of the competition."""
+        before = list(self._calendar)
         self._calendar = move_window(self._calendar, Stage(move.stage), move.opens_at, move.closes_at, move.shift_later)
         self._revision += 1
         self._moves.append(move)
         revision, windows = self._revision, list(self._calendar)
+        moved = [new.stage.value for old, new in zip(before, windows, strict=True) if old != new]
         await workflow.execute_activity_method(
             CalendarActivities.broadcast_calendar,
-            CalendarBroadcast(self._start.code, revision, windows),
+            CalendarBroadcast(self._start.code, revision, windows, moved, move.reason),
             start_to_close_timeout=timedelta(minutes=10),
             heartbeat_timeout=timedelta(seconds=60),
             retry_policy=ACTIVITY_RETRY,

@@ -11,7 +11,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import MailRequest, ProjectEventRecord
+    from activities.contracts import FinalResult, FirstRoundResult, MailRequest, ProjectEventRecord
     from activities.mail import MailActivities
     from activities.records import RecordActivities
     from domain.calendar import StageWindow
@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import presentation
     from workflows import search_attributes as sa
     from workflows.contracts import DecisionRecord, ProjectStart
+    from workflows.stage_contracts import Promotion
 
 ACTIVITY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
@@ -42,11 +43,15 @@ class ProjectCore:
     _overdue: bool
     _log_seq: int
     _shown: tuple[object, ...]
+    _result: FirstRoundResult | None
+    _promotion: Promotion | None
+    _final_result: FinalResult | None
 
     def _publish(self, phase: str, waiting_on: str, deadline: datetime, *, overdue: bool) -> None:
         """Keep search attributes and current details in step with what the project waits on (on change only)."""
         self._waiting_on, self._deadline, self._overdue = waiting_on, deadline, overdue
-        shown = (self._stage, phase, waiting_on, deadline, overdue)
+        finalist, score = self._standing()
+        shown = (self._stage, phase, waiting_on, deadline, overdue, finalist, score)
         if shown == self._shown:
             return
         self._shown = shown
@@ -59,6 +64,8 @@ class ProjectCore:
                 sa.WAITING_ON.value_set(waiting_on),
                 sa.DEADLINE.value_set(deadline),
                 sa.OVERDUE.value_set(overdue),
+                sa.FINALIST.value_set(finalist),
+                sa.SCORE.value_set(score) if score is not None else sa.SCORE.value_unset(),
             ]
         )
         workflow.set_current_details(
@@ -66,6 +73,13 @@ class ProjectCore:
                 self._stage, phase, waiting_on, deadline, self._start.display_utc_offset_minutes
             )
         )
+
+    def _standing(self) -> tuple[bool, float | None]:
+        """(finalist, score) for the UI: in the final by the first round or a promotion; the latest round's score."""
+        finalist = bool(self._result and self._result.advanced) or self._promotion is not None
+        if self._final_result is not None:
+            return finalist, self._final_result.score
+        return finalist, self._result.score if self._result else None
 
     async def _log(
         self, kind: str, stage: Stage, record: DecisionRecord | None = None, reason: str | None = None

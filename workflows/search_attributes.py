@@ -12,6 +12,9 @@ OUTCOME = SearchAttributeKey.for_keyword("ContestOutcome")
 WAITING_ON = SearchAttributeKey.for_keyword("ContestWaitingOn")
 DEADLINE = SearchAttributeKey.for_datetime("ContestDeadline")
 OVERDUE = SearchAttributeKey.for_bool("ContestOverdue")
+SME = SearchAttributeKey.for_bool("ContestSme")
+FINALIST = SearchAttributeKey.for_bool("ContestFinalist")
+SCORE = SearchAttributeKey.for_float("ContestScore")
 
 ALL_KEYS: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
     COMPETITION,
@@ -22,6 +25,9 @@ ALL_KEYS: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
     WAITING_ON,
     DEADLINE,
     OVERDUE,
+    SME,
+    FINALIST,
+    SCORE,
 )
 
 

@@ -4,8 +4,6 @@ competition's standard name, and the national recommendation list for the organi
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -20,6 +18,7 @@ from api.audit_trail import audit
 from api.auth import PrincipalDep, authorize_project, guard
 from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError, competition_not_found
+from api.exports import ended, national_recommendations, to_csv
 from api.schemas import Strict
 from db import models
 from db.final_models import Ceremony, OrganisationAward
@@ -38,20 +37,6 @@ TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).resolve().parent.parent / "templates"),
     autoescape=select_autoescape(["html"]),
     undefined=StrictUndefined,
-)
-ENDED = ("disqualified", "withdrawn")
-COLUMNS = (
-    "序号",
-    "项目编号",
-    "项目名称",
-    "赛道",
-    "牵头单位",
-    "统一社会信用代码",
-    "中小企业",
-    "总排名",
-    "最终得分",
-    "中小企业递补",
-    "状态",
 )
 
 
@@ -88,15 +73,6 @@ async def _confirmed_final(session: SessionDep, code: str) -> models.RankingRun:
     if run is None:
         raise ApiError(409, "awards_not_confirmed", "奖项尚未确认", "the awards are not confirmed yet")
     return run
-
-
-async def _ended(session: SessionDep, project_ids: list[str]) -> set[str]:
-    rows = await session.execute(
-        select(models.ProjectEvent.project_id, models.ProjectEvent.reason).where(
-            models.ProjectEvent.kind == "outcome", models.ProjectEvent.project_id.in_(project_ids)
-        )
-    )
-    return {p for p, outcome in rows.all() if outcome in ENDED}
 
 
 @router.put(
@@ -187,7 +163,7 @@ async def plan_ceremony(
         current.starts_at, current.venue, current.version = starts, body.venue, version
         current.planned_by, current.planned_at = principal.username, datetime.now(UTC)
     awarded = [a["project_id"] for a in run.result["awards"]]
-    revoked = await _ended(session, awarded)
+    revoked = await ended(session, awarded)
     await audit(session, request, "ceremony.planned", "competition", code, version=version, venue=body.venue)
     await session.commit()
     base = str(request.base_url)
@@ -219,7 +195,7 @@ async def certificate(project_id: str, session: SessionDep, principal: Principal
             models.ProjectEvent.stage.in_((Stage.AWARD.value, Stage.CEREMONY.value)),
         )
     )
-    if level is None or project.id in await _ended(session, [project.id]) or passed is None:
+    if level is None or project.id in await ended(session, [project.id]) or passed is None:
         raise ApiError(
             409,
             "certificate_not_issued",
@@ -258,53 +234,12 @@ async def certificate(project_id: str, session: SessionDep, principal: Principal
     summary="The national recommendation list as CSV (UTF-8 with BOM, opens in Excel)",
     **guard(Action.RANKING_PREVIEW),
 )
-async def national_list(code: str, session: SessionDep) -> Response:
-    """In rank order, with the lead unit, whether an SME, whether brought in by the SME rule, and its state."""
-    run = await _confirmed_final(session, code)
-    recommended: list[str] = run.result["recommendations"]["projects"]
-    swapped_in = {s["added"] for s in run.result["recommendations"]["swaps"]}
-    standing = {s["project_id"]: s for s in run.result["standings"]}
-    revoked = await _ended(session, recommended)
-    rows = (
-        await session.execute(
-            select(
-                models.Project.id,
-                models.Project.name,
-                models.Project.track_code,
-                models.Unit.name,
-                models.Unit.credit_code,
-            )
-            .join(models.Team, models.Team.id == models.Project.team_id)
-            .join(models.Unit, models.Unit.id == models.Team.lead_unit_id)
-            .where(models.Project.id.in_(recommended))
-        )
-    ).all()
-    info = {r[0]: r[1:] for r in rows}
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS)
-    for n, project_id in enumerate(recommended, start=1):
-        name, track, unit, credit = info[project_id]
-        s = standing[project_id]
-        writer.writerow(
-            [
-                n,
-                project_id,
-                name,
-                track,
-                unit,
-                credit,
-                "是" if s["sme"] else "否",
-                s["overall_rank"],
-                s["combined"],
-                "是" if project_id in swapped_in else "否",
-                "已撤销" if project_id in revoked else "推荐",
-            ]
-        )
-    body = "\ufeff" + out.getvalue()
-    filename = f"{code}-national-recommendations.csv"
+async def national_list(code: str, session: SessionDep, client: TemporalDep) -> Response:
+    """In rank order, with the lead unit, whether an SME, whether brought in by the SME rule, and its state (the
+    same table as `/exports/national-recommendations`)."""
+    table = await national_recommendations(session, client, code)
     return Response(
-        body,
+        to_csv(table),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers={"Content-Disposition": f'attachment; filename="{code}-national-recommendations.csv"'},
     )

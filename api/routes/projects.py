@@ -75,7 +75,8 @@ async def register_project(
         problem=project.problem_code,
         representatives=len(body.team.representatives),
     )
-    await start_project_workflow(client, settings, entry, project, team, await materials_state(session, project))
+    materials = await materials_state(session, project)
+    await start_project_workflow(client, settings, entry, project, team, materials, body.team.lead_unit.is_sme)
     await session.commit()
     return await _project_out(project, session, client, Role.TEAM)
 

@@ -15,7 +15,8 @@ COPY cli cli
 COPY security security
 COPY storage storage
 COPY checks checks
+COPY telemetry telemetry
 COPY email_templates email_templates
-RUN pip install --no-cache-dir . && python -m compileall -q /app  # bytecode for the sandbox's re-imports
+RUN pip install --no-cache-dir ".[otel]" && python -m compileall -q /app  # bytecode for the sandbox's re-imports
 USER nobody
 CMD ["python", "-m", "workers.main"]

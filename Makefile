@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 unexport PYTHONDONTWRITEBYTECODE
 TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test test-sqlite test-postgres test-cohort lint migrate bench-first-round bench-announce clean
+.PHONY: install browser run test test-sqlite test-postgres test-cohort lint migrate bench-first-round bench-announce clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,18 +18,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install ContestFlow with its tools
 
+# The public pages' test drives Debian's Chromium through its ChromeDriver (no browser download at run time).
+browser: ## Install Debian's chromium and chromium-driver when missing (root, or sudo)
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    chromium chromium-driver >/dev/null; \
+	fi
+
 run: install ## Start Temporal dev server, SMTP sink, migrations, worker and API; Ctrl-C stops all
 	$(BIN)/python -m devtools.stack
 
 # The two runs go side by side: each waits on its own dev server and database much of the time, so together they take
 # about a third less than one after the other on two cores (each keeps its output until it ends).
-test: install ## The whole suite, against SQLite and against PostgreSQL
+test: install browser ## The whole suite, against SQLite and against PostgreSQL
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
-test-sqlite: install
+test-sqlite: install browser
 	CONTESTFLOW_TEST_DATABASE=sqlite $(BIN)/pytest
 
-test-postgres: install
+test-postgres: install browser
 	CONTESTFLOW_TEST_DATABASE=$(TEST_POSTGRES_URL) $(BIN)/pytest
 
 test-cohort: install ## The first-round cohort test at the issue's full size (300 projects) on PostgreSQL

@@ -26,10 +26,10 @@ from api.routes import (
     judges,
     mails,
     materials,
-    notice_pages,
     notices,
     projects,
     promotions,
+    public_pages,
     rankings,
     registry,
     review,
@@ -38,9 +38,12 @@ from api.routes import (
 )
 from checks.registry import make_registry
 from config import Settings, get_settings
+from config.temporal import connect_temporal
 from db.session import make_engine, make_sessionmaker
 from security.personal_data import PersonalDataCipher, load_key
 from storage import LocalFileStore
+from telemetry.metrics import RequestMetricsMiddleware, metrics_endpoint
+from telemetry.tracing import tracing_interceptors
 
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
@@ -52,8 +55,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         engine = make_engine(settings.effective_database_url)
         app.state.settings = settings
         app.state.sessions = make_sessionmaker(engine)
-        app.state.temporal = temporal or await Client.connect(
-            settings.temporal_address, namespace=settings.temporal_namespace
+        app.state.temporal = temporal or await connect_temporal(
+            settings, interceptors=tracing_interceptors(settings.otel_endpoint, "contestflow-api")
         )
         app.state.registry = make_registry(
             settings.credit_registry_url, settings.credit_registry_token, app.state.sessions
@@ -79,7 +82,9 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         max_bytes=settings.max_body_bytes,
         upload_max_bytes=max(settings.upload_limits().values()) + 1024 * 1024,
     )
+    app.add_middleware(RequestMetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(accounts.router)
@@ -94,7 +99,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     app.include_router(review.router)
     app.include_router(rankings.router)
     app.include_router(notices.router)
-    app.include_router(notice_pages.router)
+    app.include_router(public_pages.router)
     app.include_router(verification.router)
     app.include_router(promotions.router)
     app.include_router(final.router)

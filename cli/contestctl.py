@@ -1,28 +1,23 @@
-"""`contestctl`: create the first organiser and other accounts, verify the audit trail, from the shell."""
+"""`contestctl`: the organisers' command line. Bootstrap commands (the first accounts, registry imports, the audit
+chain) work on the database directly; everything else goes through the API (cli/organiser.py) with an API key."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
-from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
 
-from api.accounts import create_account
-from api.bulk import BulkReport, import_registrations
-from api.errors import ApiError
-from checks.imports import ImportReport, import_registry
-from checks.registry import make_registry
-from checks.tables import TableError, read_rows
-from config import get_settings
-from db.audit import AuditEntry, append_audit, verify_chain
-from db.session import make_engine, make_sessionmaker
+from cli import organiser
 from domain.roles import Role
-from security.personal_data import PersonalDataCipher, load_key
+
+if TYPE_CHECKING:  # the database side is imported where it is used: API commands start in a fraction of a second
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from api.bulk import BulkReport
+    from checks.imports import ImportReport
 
 app = typer.Typer(help="ContestFlow organisers' command line.", no_args_is_help=True, pretty_exceptions_enable=False)
 accounts = typer.Typer(help="Accounts.", no_args_is_help=True)
@@ -33,10 +28,19 @@ registry = typer.Typer(help="The local credit registry (dishonest lists, organis
 imports = typer.Typer(help="Bulk imports.", no_args_is_help=True)
 app.add_typer(registry, name="registry")
 app.add_typer(imports, name="import")
+app.add_typer(organiser.competitions, name="competitions")
+app.add_typer(organiser.mails, name="mails")
+audit.command("list")(organiser.audit_list)
+app.command("project")(organiser.project_status)
 T = TypeVar("T")
 
 
 def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from config import get_settings
+    from db.session import make_engine, make_sessionmaker
+
     async def main() -> T:
         settings = get_settings()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -70,6 +74,9 @@ def create(
     ] = "",
 ) -> None:
     """Create an account directly in the database (use it for the first organiser)."""
+    from api.accounts import create_account
+    from api.errors import ApiError
+    from db.audit import AuditEntry, append_audit
 
     async def work(session: AsyncSession) -> int:
         account = await create_account(
@@ -106,6 +113,8 @@ def create(
 @audit.command("verify")
 def verify() -> None:
     """Recompute the audit trail's hash chain; exit 1 naming the first broken record."""
+    from db.audit import verify_chain
+
     report = _run(verify_chain)
     if report.intact:
         typer.echo(f"audit trail intact: {report.records} records")
@@ -115,6 +124,8 @@ def verify() -> None:
 
 
 def _table(path: Path) -> list[dict[str, str]]:
+    from checks.tables import TableError, read_rows
+
     try:
         return read_rows(path.name, path.read_bytes())
     except (OSError, TableError) as exc:
@@ -123,6 +134,9 @@ def _table(path: Path) -> list[dict[str, str]]:
 
 
 def _registry_import(path: Path, listings: bool, replace: bool, dry_run: bool) -> None:
+    from checks.imports import import_registry
+    from db.audit import AuditEntry, append_audit
+
     rows = _table(path)
 
     async def work(session: AsyncSession) -> ImportReport:
@@ -173,11 +187,19 @@ def import_registration_rows(
     dry_run: Annotated[bool, typer.Option("--dry-run/--commit")] = True,
 ) -> None:
     """Registrations from CSV/XLSX, checked row by row with a progress bar; committed only if every row passes."""
+    from api.bulk import import_registrations
+    from checks.registry import make_registry
+    from config import get_settings
+    from config.temporal import connect_temporal
+    from db.audit import AuditEntry
+    from db.session import make_engine, make_sessionmaker
+    from security.personal_data import PersonalDataCipher, load_key
+
     rows = _table(path)
     settings = get_settings()
 
     async def work(session: AsyncSession) -> BulkReport:
-        client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+        client = await connect_temporal(settings)
         cipher = PersonalDataCipher(load_key(settings.personal_data_key, settings.data_dir))
         sessions = make_sessionmaker(make_engine(settings.effective_database_url))
         registry_port = make_registry(settings.credit_registry_url, settings.credit_registry_token, sessions)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,10 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "contestflow"
+    temporal_tls: bool = Field(False, description="TLS to the Temporal frontend (on by itself with a cert or API key)")
+    temporal_tls_cert: str = Field("", description="Client certificate (PEM file) for mTLS to a Temporal cluster")
+    temporal_tls_key: str = Field("", description="Its private key (PEM file)")
+    temporal_api_key: str = Field("", description="API key for Temporal Cloud")
     temporal_ui_port: int = 8233
     temporal_ui_url: str = ""
     worker_max_activities: int = Field(0, description="Activities a worker runs at once; 0: 8 on SQLite, else 100")
@@ -35,8 +40,16 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_url: str = Field("", description="Where contestctl reaches the API; empty: http://api_host:api_port")
+    api_key: str = Field("", description="contestctl's organiser API key (cfk_…), from POST /accounts/{id}/api-keys")
 
     timezone: str = "Asia/Shanghai"
+
+    log_level: str = Field("INFO", description="Python log level of the API and the worker")
+    log_format: Literal["json", "text"] = Field("json", description="JSON lines (with workflow ids) or plain text")
+    worker_metrics_host: str = Field("127.0.0.1", description="Where the worker serves the SDK's Prometheus metrics")
+    worker_metrics_port: int = Field(9464, description="The worker's Prometheus port; 0 turns it off")
+    otel_endpoint: str = Field("", description="OTLP/HTTP traces endpoint (needs the otel extra); empty: no tracing")
 
     personal_data_key: str = Field(
         "", description="Base64 32-byte key for ID/phone numbers; empty: a key file in data_dir"
@@ -71,6 +84,11 @@ class Settings(BaseSettings):
         if self.worker_max_activities:
             return self.worker_max_activities
         return 8 if self.effective_database_url.startswith("sqlite") else 100
+
+    @property
+    def effective_api_url(self) -> str:
+        """The API's base URL for contestctl."""
+        return self.api_url or f"http://{self.api_host}:{self.api_port}"
 
     @property
     def effective_temporal_ui_url(self) -> str:

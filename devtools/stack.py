@@ -33,6 +33,11 @@ def ports(settings: Settings) -> list[Port]:
         Port("Temporal Web UI", settings.temporal_ui_port, "CONTESTFLOW_TEMPORAL_UI_PORT"),
         Port("SMTP sink", settings.smtp_port, "CONTESTFLOW_SMTP_PORT"),
         Port("API", settings.api_port, "CONTESTFLOW_API_PORT"),
+        *(
+            [Port("worker metrics", settings.worker_metrics_port, "CONTESTFLOW_WORKER_METRICS_PORT")]
+            if settings.worker_metrics_port
+            else []
+        ),
     ]
 
 
@@ -147,23 +152,12 @@ def main() -> int:
         wait_for_port(settings.smtp_port, sink, "the SMTP sink")
         upgrade_to_head(settings.effective_database_url)
         stack.spawn("worker", [sys.executable, "-m", "workers.main"])
-        api = stack.spawn(
-            "api",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "api.app:app",
-                "--host",
-                settings.api_host,
-                "--port",
-                str(settings.api_port),
-                "--log-level",
-                "warning",
-            ],
-        )
+        api = stack.spawn("api", [sys.executable, "-m", "api.serve"])
         wait_for_port(settings.api_port, api, "the API")
         data = settings.data_dir.resolve()
+        worker_metrics = ""
+        if settings.worker_metrics_port:
+            worker_metrics = f"  http://{settings.worker_metrics_host}:{settings.worker_metrics_port}/metrics (worker)"
         print(
             f"""
 ContestFlow is running (Ctrl-C stops everything):
@@ -173,6 +167,7 @@ ContestFlow is running (Ctrl-C stops everything):
 task queue {settings.temporal_task_queue}
   SMTP sink     smtp://{settings.smtp_host}:{settings.smtp_port}  mail stored in {data / "mail"}
   Database      {settings.effective_database_url}
+  Metrics       http://{settings.api_host}:{settings.api_port}/metrics (API){worker_metrics}
   Data folder   {data}  (Temporal state: temporal.db, logs: logs/)
 """,
             flush=True,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import os
 import socket
+import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.api.enums.v1 import IndexedValueType
@@ -176,3 +179,24 @@ async def worker(time_env: WorkflowEnvironment, settings_factory: Callable[..., 
     """A real worker (real activities, database and SMTP sink) on the time-skipping server."""
     async with build_worker(time_env.client, settings_factory()) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def live_api(transport: httpx.ASGITransport, dev_env: WorkflowEnvironment, api_settings: Settings) -> Iterator[str]:
+    """The API served over real HTTP by uvicorn (in a thread with its own Temporal client), for the CLI and the
+    browser; `transport` brings the worker that polls the same task queue."""
+    settings = api_settings.model_copy(update={"temporal_address": dev_env.client.service_client.config.target_host})
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="live-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the live API did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -50,6 +50,7 @@ async def second_worker(settings: Settings, temporal_address: str) -> AsyncItera
         CONTESTFLOW_SMTP_PORT=str(settings.smtp_port),
         CONTESTFLOW_PERSONAL_DATA_KEY=settings.personal_data_key,
         CONTESTFLOW_DATA_DIR=str(settings.data_dir),
+        CONTESTFLOW_WORKER_METRICS_PORT="0",  # two suites run side by side: no fixed port to fight over
     )
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "workers.main", env=env, stderr=asyncio.subprocess.PIPE

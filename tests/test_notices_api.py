@@ -86,7 +86,7 @@ async def test_a_notice_lists_takes_objections_and_the_committee_rules(
     page = await public.get(f"/competitions/{code}/notices/{NOTICE}/page")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     assert start.project_name in page.text and "初赛公示" in page.text and 'name="evidence"' in page.text
-    assert f'action="http://contestflow.test/competitions/{code}/notices/{NOTICE}/objections"' in page.text
+    assert f'action="http://contestflow.test/competitions/{code}/notices/{NOTICE}/page"' in page.text
     assert start.contact_email not in page.text  # a notice shows no people
 
     url = f"/competitions/{code}/notices/{NOTICE}/objections"

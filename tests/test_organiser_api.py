@@ -16,7 +16,7 @@ from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from db.models import Mail
 from devtools.mail_sink import MailSink, read_store
 from tests.conftest import free_port
-from tests.helpers import complete_proofs, eventually, registration_body, rehearsal, seed_judge
+from tests.helpers import complete_proofs, eventually, keep_history, registration_body, rehearsal, seed_judge
 from tests.test_mail import RefusingHandler, activities, request
 
 
@@ -87,6 +87,7 @@ async def test_a_failed_mail_is_listed_and_resent_once(
             return row if row.status == "sent" else None
 
     row = await eventually(sent)
+    await keep_history(dev_env.client.get_workflow_handle(first.json()["workflow_id"]), "mail_resend_sent")
     assert (row.resent, row.attempts, row.last_error) == (1, 2, None)
     delivered = [m for m in read_store(mail_sink.store) if m["X-Envelope-To"] == req.recipient]
     assert len(delivered) == 1 and delivered[0]["Message-ID"] == row.message_id

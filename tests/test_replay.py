@@ -9,8 +9,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from workflows.competition import CompetitionWorkflow
-from workflows.project import ProjectWorkflow
+from workers.main import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -20,10 +19,10 @@ def test_histories_are_recorded_for_every_workflow_type() -> None:
         json.loads(p.read_text())["events"][0]["workflowExecutionStartedEventAttributes"]["workflowType"]["name"]
         for p in HISTORIES
     }
-    assert types == {"ProjectWorkflow", "CompetitionWorkflow"}
+    assert types == {workflow.__name__ for workflow in WORKFLOWS}
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    await Replayer(workflows=[ProjectWorkflow, CompetitionWorkflow]).replay_workflow(history)
+    await Replayer(workflows=WORKFLOWS).replay_workflow(history)

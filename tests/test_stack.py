@@ -63,7 +63,7 @@ def stop(process: subprocess.Popen[str]) -> int:
 
 
 def test_the_stack_runs_stops_and_resumes(tmp_path: Path, settings_factory: Callable[..., Settings]) -> None:
-    ports = {name: free_port() for name in ("TEMPORAL", "UI", "SMTP", "API")}
+    ports = {name: free_port() for name in ("TEMPORAL", "UI", "SMTP", "API", "METRICS")}
     env = dict(
         os.environ,
         CONTESTFLOW_DATA_DIR=str(tmp_path / "data"),
@@ -72,6 +72,7 @@ def test_the_stack_runs_stops_and_resumes(tmp_path: Path, settings_factory: Call
         CONTESTFLOW_TEMPORAL_UI_PORT=str(ports["UI"]),
         CONTESTFLOW_SMTP_PORT=str(ports["SMTP"]),
         CONTESTFLOW_API_PORT=str(ports["API"]),
+        CONTESTFLOW_WORKER_METRICS_PORT=str(ports["METRICS"]),
         CONTESTFLOW_TEMPORAL_TASK_QUEUE=f"stack-{uuid.uuid4().hex[:6]}",
     )
     base = f"http://127.0.0.1:{ports['API']}"
@@ -129,6 +130,12 @@ def test_the_stack_runs_stops_and_resumes(tmp_path: Path, settings_factory: Call
         while len(list(mail_dir.glob("*.eml"))) < 2 and time.monotonic() < deadline:
             time.sleep(0.2)
         assert len(list(mail_dir.glob("*.eml"))) == 2  # received, and incomplete (no proof materials yet)
+        # Prometheus: the API's requests by route template, and the Temporal SDK's metrics from the worker.
+        api_metrics = httpx.get(f"{base}/metrics", timeout=10).text
+        assert 'contestflow_http_requests_total{method="GET",route="/health",status="200"}' in api_metrics
+        assert 'route="/competitions/{code}/projects"' in api_metrics
+        worker_metrics = httpx.get(f"http://127.0.0.1:{ports['METRICS']}/metrics", timeout=10).text
+        assert "temporal_workflow_task_execution_latency" in worker_metrics and "temporal_activity_" in worker_metrics
     finally:
         assert stop(stack) == 0
     assert not any(port_in_use(p) for p in ports.values())

@@ -19,7 +19,11 @@ from activities.review import CohortActivities, ReviewActivities
 from activities.smtp import SmtpConfig, SmtpSender
 from checks.registry import make_registry
 from config import Settings, get_settings
+from config.temporal import connect_temporal
 from db.session import make_engine, make_sessionmaker
+from telemetry.logs import configure_logging
+from telemetry.metrics import worker_runtime
+from telemetry.tracing import tracing_interceptors
 from workflows.competition import CompetitionWorkflow
 from workflows.mail_resend import MailResendWorkflow
 from workflows.project import ProjectWorkflow
@@ -74,14 +78,18 @@ def build_worker(client: Client, settings: Settings) -> Worker:
 
 
 async def run_worker(settings: Settings) -> None:
-    """Connect and poll until cancelled."""
-    client = await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    """Connect (with the SDK's metrics for Prometheus and, if configured, tracing) and poll until cancelled."""
+    runtime = None
+    if settings.worker_metrics_port:
+        runtime = worker_runtime(f"{settings.worker_metrics_host}:{settings.worker_metrics_port}")
+    interceptors = tracing_interceptors(settings.otel_endpoint, "contestflow-worker")
+    client = await connect_temporal(settings, runtime=runtime, interceptors=interceptors)
     worker = build_worker(client, settings)
     logging.getLogger(__name__).info("worker polling task queue %s", settings.temporal_task_queue)
     await worker.run()
 
 
 if __name__ == "__main__":
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(get_settings().log_level, get_settings().log_format)
     with suppress(KeyboardInterrupt):
         asyncio.run(run_worker(get_settings()))

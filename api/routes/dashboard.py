@@ -12,11 +12,13 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 
 from api.auth import guard
-from api.deps import SessionDep
+from api.deps import SessionDep, TemporalDep
 from api.errors import competition_not_found
 from api.routes.review import aware
+from api.temporal_errors import temporal_call
 from db import models
 from domain.roles import Action
+from workflows import search_attributes as sa
 
 router = APIRouter(prefix="/competitions/{code}", tags=["organisers"])
 ROUND_OF_KIND = {"judge": "first_round", "final_judge": "final"}
@@ -37,6 +39,15 @@ class OverduePerson(BaseModel):
     name: str
     email: str
     tasks: list[OverdueTask]
+
+
+class LateProject(BaseModel):
+    """A running project past the deadline of what it waits on, as the Temporal UI's search attributes show it."""
+
+    project_id: str
+    stage: str | None
+    waiting_on: str | None
+    deadline: datetime | None
 
 
 class DashboardOut(BaseModel):
@@ -91,6 +102,36 @@ async def dashboard(code: str, session: SessionDep) -> DashboardOut:
         ended={o: dict(t) for o, t in ended.items()},
         overdue=await _overdue(session, code),
     )
+
+
+@router.get(
+    "/late",
+    response_model=list[LateProject],
+    summary="Every running project past the deadline of what it waits on (ContestOverdue in the Temporal UI)",
+    **guard(Action.DASHBOARD_READ),
+)
+async def late(code: str, session: SessionDep, client: TemporalDep) -> list[LateProject]:
+    """The same list as `ContestCompetition="…" AND ContestOverdue=true` in the UI, oldest deadline first."""
+    if await session.get(models.Competition, code) is None:
+        raise competition_not_found(code)
+    query = (
+        f'WorkflowType="ProjectWorkflow" AND ContestCompetition="{code}" AND ContestOverdue=true '
+        'AND ExecutionStatus="Running"'
+    )
+    found = []
+    async with temporal_call(competition_not_found(code)):
+        async for execution in client.list_workflows(query):
+            attributes = execution.typed_search_attributes
+            found.append(
+                LateProject(
+                    project_id=execution.id,
+                    stage=attributes.get(sa.STAGE),
+                    waiting_on=attributes.get(sa.WAITING_ON),
+                    deadline=attributes.get(sa.DEADLINE),
+                )
+            )
+    far = datetime.max.replace(tzinfo=UTC)
+    return sorted(found, key=lambda p: (p.deadline or far, p.project_id))
 
 
 async def _overdue(session: SessionDep, code: str) -> list[OverduePerson]:

@@ -3,6 +3,7 @@ its 7 days, and the committee's rulings, each handed to the project's workflow a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -188,11 +189,42 @@ async def file_objection(
 ) -> ObjectionReceipt:
     """Anonymous, incomplete, evidence-less or late objections are refused with every reason; an accepted one
     is stored (numbers encrypted), then handed to the project's workflow, which holds the notice until ruled."""
+    form = ObjectionForm(project_id, name, id_number, phone, email, relation, grounds)
+    return await take_objection(code, stage, request, session, settings, store, cipher, client, form, evidence or [])
+
+
+@dataclass(frozen=True)
+class ObjectionForm:
+    """The objection form's fields as typed (the JSON endpoint and the public page share them)."""
+
+    project_id: str
+    name: str
+    id_number: str
+    phone: str
+    email: str
+    relation: str
+    grounds: str
+
+
+async def take_objection(
+    code: str,
+    stage: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    store: StoreDep,
+    cipher: CipherDep,
+    client: TemporalDep,
+    form: ObjectionForm,
+    files: list[UploadFile],
+) -> ObjectionReceipt:
+    """Check, store and hand over one objection; an ApiError names every problem (`problems`) when refused."""
+    project_id, name, id_number, phone, email = form.project_id, form.name, form.id_number, form.phone, form.email
+    relation, grounds = form.relation, form.grounds
     competition, window = await _notice_window(session, code, stage)
     project = await session.get(models.Project, project_id.strip())
     if project is None or project.competition_code != competition.code:
         raise project_not_found(project_id)
-    files = evidence or []
     draft = ObjectionDraft(name, id_number.strip().upper(), phone.strip(), email.strip(), relation, grounds, len(files))
     now = datetime.now(UTC)
     refusals = check_objection(draft, now, window.opens_at, window.closes_at)

@@ -1,0 +1,1 @@
+"""Operations: structured JSON logs, Prometheus metrics for the API and the worker, optional OpenTelemetry tracing."""

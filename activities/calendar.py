@@ -4,7 +4,6 @@ whose coming stages moved."""
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -16,7 +15,7 @@ from temporalio.service import RPCError
 from activities.contracts import BroadcastResult, CalendarBroadcast, MailRequest
 from activities.mail import MailActivities
 from db.models import Competition, Problem, Project, Team, Track
-from domain.calendar import StageWindow, windows_to_plain
+from domain.calendar import local_text, windows_to_plain
 from domain.stages import STAGE_ORDER, Stage, rule_for
 from workflows.search_attributes import STAGE
 
@@ -105,23 +104,16 @@ class CalendarActivities:
         }
 
 
-def _local(window: StageWindow, zone: ZoneInfo) -> str:
-    """`2025-08-12 00:00 – 2025-08-18 24:00` in the competition's time zone (closes at midnight read as 24:00)."""
-    opens = window.opens_at.astimezone(zone)
-    closes = window.closes_at.astimezone(zone)
-    if (closes.hour, closes.minute) == (0, 0):
-        end = f"{(closes - timedelta(days=1)):%Y-%m-%d} 24:00"
-    else:
-        end = f"{closes:%Y-%m-%d %H:%M}"
-    return f"{opens:%Y-%m-%d %H:%M} – {end}"
-
-
 def _changes_text(broadcast: CalendarBroadcast, zone: ZoneInfo) -> dict[str, str]:
     """The moved windows as lines in Chinese and in English, and the organiser's reason."""
     windows = {w.stage.value: w for w in broadcast.windows}
     zh, en = [], []
     for stage in broadcast.moved:
-        rule, span = rule_for(Stage(stage)), _local(windows[stage], zone)
+        window = windows[stage]
+        rule, span = (
+            rule_for(Stage(stage)),
+            f"{local_text(window.opens_at, zone)} – {local_text(window.closes_at, zone)}",
+        )
         zh.append(f"{rule.name_zh}：{span}")
         en.append(f"{rule.name_en}: {span}")
     return {"changes_zh": "\n".join(zh), "changes_en": "\n".join(en), "reason": broadcast.reason, "zone": str(zone)}

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from api.schemas import StageWindowOut
-from domain.calendar import StageWindow
+from domain.calendar import StageWindow, local_text
 from domain.stages import rule_for
 
 
-def local_text(at: datetime, tz: ZoneInfo) -> str:
-    """`2025-07-18 24:00` for a midnight close, as notices write it; otherwise `YYYY-MM-DD HH:MM`."""
-    local = at.astimezone(tz)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
+def aware(at: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes; every stored time is UTC."""
+    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 def windows_out(windows: Iterable[StageWindow], timezone: str) -> list[StageWindowOut]:

@@ -144,3 +144,11 @@ def windows_from_plain(items: Iterable[Mapping[str, str]]) -> list[StageWindow]:
         StageWindow(Stage(i["stage"]), datetime.fromisoformat(i["opens_at"]), datetime.fromisoformat(i["closes_at"]))
         for i in items
     ]
+
+
+def local_text(at: datetime, tz: tzinfo) -> str:
+    """`2025-07-18 24:00` for a midnight close, as notices write it; otherwise `YYYY-MM-DD HH:MM`, in `tz`."""
+    local = at.astimezone(tz)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return f"{(local - timedelta(days=1)):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"

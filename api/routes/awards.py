@@ -16,6 +16,7 @@ from api.audit_trail import audit
 from api.auth import PrincipalDep, guard
 from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError, competition_not_found
+from api.exports import ended
 from api.finalists import NOT_RUNNING, live_finalists
 from api.temporal_errors import temporal_call
 from db import models
@@ -200,17 +201,7 @@ async def awards(code: str, session: SessionDep) -> dict[str, Any]:
     run = await confirmed_run(session, code, ROUND)
     if run is None:
         raise ApiError(409, "awards_not_confirmed", "奖项尚未确认", "the awards are not confirmed yet")
-    ended = dict(
-        (
-            await session.execute(
-                select(models.ProjectEvent.project_id, models.ProjectEvent.reason).where(
-                    models.ProjectEvent.kind == "outcome",
-                    models.ProjectEvent.project_id.in_([a["project_id"] for a in run.result["awards"]]),
-                )
-            )
-        ).all()
-    )
-    revoked = {p for p, outcome in ended.items() if outcome in ("disqualified", "withdrawn")}
+    revoked = await ended(session, [a["project_id"] for a in run.result["awards"]])
     listed = [
         a | {"state": "revoked" if a["project_id"] in revoked else "awarded", "recovery": a["project_id"] in revoked}
         for a in run.result["awards"]

@@ -14,8 +14,8 @@ from sqlalchemy.orm import aliased
 from api.auth import guard
 from api.deps import SessionDep, TemporalDep
 from api.errors import competition_not_found
-from api.routes.review import aware
 from api.temporal_errors import temporal_call
+from api.views import aware
 from db import models
 from domain.roles import Action
 from workflows import search_attributes as sa

@@ -18,6 +18,7 @@ from api.errors import ApiError, competition_not_found
 from api.routes.materials import SupplementIn, request_supplement
 from api.schemas import Strict
 from api.temporal_errors import temporal_call
+from api.views import aware
 from db import models
 from db.review_queries import JUDGE, judge_profiles, live_projects, project_profiles, screened_projects
 from domain.assignment import conflict
@@ -289,11 +290,6 @@ async def override(
             ProjectWorkflow.change_reviewer, change
         )
     return ChangeOut(replaced=result.replaced, replacement=result.replacement)
-
-
-def aware(at: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    return at.replace(tzinfo=UTC) if at is not None and at.tzinfo is None else at
 
 
 async def _current_due(session: SessionDep, project_id: str, judge_id: int) -> datetime | None:

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 unexport PYTHONDONTWRITEBYTECODE
 TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: install browser run test test-sqlite test-postgres test-cohort lint migrate bench-first-round bench-announce clean
+.PHONY: install browser run bench test test-sqlite test-postgres test-cohort lint migrate bench-first-round bench-announce clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ bench-first-round: install ## Time judge assignment and ranking at national scal
 	$(BIN)/python -m bench.first_round
 
 PROJECTS ?= 25000
+BENCH_ARGS ?=
+bench: install ## The national simulator through the API: PROJECTS=25000 (e.g. make bench PROJECTS=1000); not in make test
+	$(BIN)/python -m bench.national --projects $(PROJECTS) $(BENCH_ARGS)
+
 bench-announce: install ## Time the first-round announcement to PROJECTS running workflows (not part of make test)
 	$(BIN)/python -m bench.announce --projects $(PROJECTS)
 

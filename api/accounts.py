@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import ApiError
 from db import models
 from domain.roles import Role
-from security.passwords import hash_secret, verify_secret
+from security.passwords import hashed, verified
 from security.tokens import new_session_token, token_digest
 
 MIN_PASSWORD = 10
@@ -38,10 +38,13 @@ async def create_account(
     password: str | None,
     tracks: list[str] | None = None,
     team_id: int | None = None,
+    password_hash: str | None = None,
 ) -> models.Account:
-    """A new account (flushed, not committed); 409 when the username is taken."""
-    if password is not None:
+    """A new account (flushed, not committed); 409 when the username is taken. Pass `password_hash` (from
+    `hashed`) when a write transaction is already open, so no lock is held while argon2 runs."""
+    if password is not None and password_hash is None:
         check_password_strength(password)
+        password_hash = await hashed(password)
     if role is Role.PUBLIC:
         raise ApiError(422, "invalid_role", "不能创建公众账号", "the public role has no accounts")
     account = models.Account(
@@ -49,7 +52,7 @@ async def create_account(
         display_name=display_name,
         email=email,
         role=role.value,
-        password_hash=hash_secret(password) if password else None,
+        password_hash=password_hash,
         tracks=list(tracks or []),
         team_id=team_id,
     )
@@ -85,7 +88,7 @@ async def login(
         account is None
         or not account.active
         or not account.password_hash
-        or not verify_secret(account.password_hash, password)
+        or not await verified(account.password_hash, password)
     ):
         session.add(models.LoginFailure(username=name, client=client[:100]))
         await session.commit()

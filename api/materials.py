@@ -45,8 +45,17 @@ async def add_application_version(
     return version
 
 
+async def lock_materials(session: AsyncSession, project_id: str) -> None:
+    """Before changing a project's materials: lock its row, so concurrent changes of one project run (and read their
+    state, see `materials_state`) one after the other. First in the transaction, before the rows that point at it:
+    taken after them, two uploads deadlock on PostgreSQL (each insert holds a key-share lock on the project)."""
+    await session.execute(select(models.Project.id).where(models.Project.id == project_id).with_for_update())
+
+
 async def materials_state(session: AsyncSession, project: models.Project) -> MaterialsState:
-    """Complete or not, what is missing, and a version that grows with every change."""
+    """Complete or not, what is missing, and a version that grows with every change. After a change, read it inside
+    the change's transaction (under `lock_materials`): no two states then share a version with different contents
+    (the workflow keeps the highest version; parallel uploads from one browser once lost a proof that way)."""
     competition = await session.get(models.Competition, project.competition_code)
     assert competition is not None
     latest = await latest_application(session, project.id)

@@ -29,6 +29,7 @@ from domain.identifiers import mask_id_number, mask_phone
 from domain.review import parse_review
 from domain.roles import Role
 from domain.stages import Stage
+from security.passwords import hashed
 from security.personal_data import PersonalDataCipher
 from workflows import presentation
 from workflows import search_attributes as sa
@@ -168,6 +169,7 @@ async def store_entry(
     """Units (shared by credit code, with declared relations), team and its contact's account, representatives
     (personal data encrypted), the project and its first application version; flushed, not committed."""
     check_password_strength(body.team.password)
+    password_hash = await hashed(body.team.password)  # before any write: no lock held while argon2 runs
     code = entry.competition.code
     number = await allocate_number(session, code)
     lead_id = await store_unit(session, body.team.lead_unit)
@@ -199,6 +201,7 @@ async def store_entry(
         role=Role.TEAM,
         password=body.team.password,
         team_id=team.id,
+        password_hash=password_hash,
     )
     session.add_all([representative(team.id, r, cipher) for r in body.team.representatives])
     project = models.Project(

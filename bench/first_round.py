@@ -6,6 +6,7 @@ import argparse
 import random
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bench.report import publish
 from domain.assignment import JudgeProfile, ProjectProfile, assign
@@ -47,16 +48,12 @@ def world(projects: int, judges: int, seed: int) -> tuple[list[ProjectProfile], 
     return project_list, judge_list
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--projects", type=int, default=25_000)
-    parser.add_argument("--judges", type=int, default=1_000)
-    parser.add_argument("--per-project", type=int, default=5)
-    args = parser.parse_args()
-    projects, judges = world(args.projects, args.judges, seed=1)
-
+def assign_and_rank(projects: int, judges: int, per_project: int) -> dict[str, Any]:
+    """Assign `per_project` judges to every project, then rank every track: the seconds each took, and the plan's
+    report."""
+    project_list, judge_list = world(projects, judges, seed=1)
     started = time.perf_counter()
-    plan = assign(projects, judges, args.per_project, seed=42)
+    plan = assign(project_list, judge_list, per_project, seed=42)
     assign_seconds = time.perf_counter() - started
 
     rng = random.Random(2)
@@ -70,22 +67,29 @@ def main() -> None:
             {"data_value": rng.uniform(50, 100)},
             t0 - timedelta(minutes=rng.randint(0, 60_000)),
         )
-        for p in projects
+        for p in project_list
         for ids in [plan.assignments[p.id]]
     ]
     rankings = rank_by_track(entries, ["dimension:data_value", "earliest_complete"])
     rank_seconds = time.perf_counter() - started
-
-    figures = {
-        "projects": args.projects,
-        "judges": args.judges,
-        "judges_per_project": args.per_project,
+    return {
+        "projects": projects,
+        "judges": judges,
+        "judges_per_project": per_project,
         "assign_seconds": round(assign_seconds, 3),
         "rank_seconds": round(rank_seconds, 3),
         "tracks_ranked": len(rankings),
-        **plan.report(args.per_project),
+        **plan.report(per_project),
     }
-    publish(f"first_round-{args.projects}", figures)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--projects", type=int, default=25_000)
+    parser.add_argument("--judges", type=int, default=1_000)
+    parser.add_argument("--per-project", type=int, default=5)
+    args = parser.parse_args()
+    publish(f"first_round-{args.projects}", assign_and_rank(args.projects, args.judges, args.per_project))
 
 
 if __name__ == "__main__":

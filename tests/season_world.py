@@ -68,7 +68,7 @@ async def end_now(api: httpx.AsyncClient, code: str, stage: str) -> None:
 
 
 async def team_client(
-    transport: httpx.ASGITransport, sessions: async_sessionmaker[AsyncSession], project_id: str
+    transport: httpx.AsyncBaseTransport, sessions: async_sessionmaker[AsyncSession], project_id: str
 ) -> httpx.AsyncClient:
     async with sessions() as session:
         team_id = (await session.get(Project, project_id)).team_id  # type: ignore[union-attr]
@@ -78,7 +78,7 @@ async def team_client(
 
 async def verify_all(
     api: httpx.AsyncClient,
-    transport: httpx.ASGITransport,
+    transport: httpx.AsyncBaseTransport,
     sessions: async_sessionmaker[AsyncSession],
     finalists: list[str],
     pledges: int = 3,
@@ -108,7 +108,7 @@ async def verify_all(
 
 async def verify_with_visits(
     api: httpx.AsyncClient,
-    transport: httpx.ASGITransport,
+    transport: httpx.AsyncBaseTransport,
     sessions: async_sessionmaker[AsyncSession],
     failing: str,
     conditional: str,
@@ -210,7 +210,7 @@ async def stage_is(api: httpx.AsyncClient, project_id: str, stage: str, within: 
 
 async def later_stages(
     api: httpx.AsyncClient,
-    transport: httpx.ASGITransport,
+    transport: httpx.AsyncBaseTransport,
     client: Client,
     sessions: async_sessionmaker[AsyncSession],
     code: str,
@@ -221,27 +221,57 @@ async def later_stages(
     """Verification (a visit that fails and a promotion, a conditional verdict, pledges), the first notice, the
     roadshow and final panel, the final ranking with awards and the SME rule, an upheld objection that revokes an
     award, the ceremony, certificates and the national list; returns the counts it checked."""
+    finalists = await through_first_notice(api, transport, client, sessions, code, run, tracks)
+    return await final_to_ceremony(api, transport, client, sessions, code, finalists, tracks, judges)
+
+
+async def through_first_notice(
+    api: httpx.AsyncClient,
+    transport: httpx.AsyncBaseTransport,
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    code: str,
+    run: dict[str, Any],
+    tracks: dict[str, str],
+) -> list[str]:
+    """From the first round's close to every finalist on the first public notice (a failed visit replaced by the
+    next in line, a conditional verdict remediated, pledges); returns the finalists on the notice."""
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as public:
+        finalists = [f["project_id"] for f in run["finalists"]]
+        await end_now(api, code, "first_round_review")
+        await wait_stage(client, code, "technical_verification", len(finalists), ContestWaitingOn="organiser")
+
+        failing, conditional = finalists[0], finalists[1]
+        await verify_with_visits(api, transport, sessions, failing, conditional)
+        assert (await stage_is(api, failing, "ended"))["outcome"] == "disqualified"
+        standing = (await api.get(f"/competitions/{code}/reserve")).json()[tracks[failing]]
+        expected = next(s["project_id"] for s in standing if s["next_in_line"])
+        reason = {"replaces": failing, "reason": "技术验证未通过，按排名递补"}
+        promoted = await api.post(f"/competitions/{code}/promotions", json=reason)
+        assert promoted.status_code == 201 and promoted.json()["candidate"] == expected, promoted.text
+        await stage_is(api, expected, "technical_verification")
+        await verify_all(api, transport, sessions, [*finalists[2:], expected])
+        finalists = [*finalists[1:], expected]
+        await wait_stage(client, code, "first_public_notice", len(finalists))
+        await end_now(api, code, "technical_verification")
+        listing = (await public.get(f"/competitions/{code}/notices/first_public_notice")).json()
+        assert sorted(p["project_id"] for p in listing["projects"]) == sorted(finalists)
+    return finalists
+
+
+async def final_to_ceremony(
+    api: httpx.AsyncClient,
+    transport: httpx.AsyncBaseTransport,
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    code: str,
+    finalists: list[str],
+    tracks: dict[str, str],
+    judges: dict[str, tuple[dict[str, str], list[str]]],
+) -> dict[str, int]:
+    """From the first notice's close: the roadshow and final panel, the final ranking with awards and the SME rule,
+    an upheld objection that revokes an award, the ceremony, certificates and the national list."""
     public = httpx.AsyncClient(transport=transport, base_url="http://t")
-    finalists = [f["project_id"] for f in run["finalists"]]
-    await end_now(api, code, "first_round_review")
-    await wait_stage(client, code, "technical_verification", len(finalists), ContestWaitingOn="organiser")
-
-    failing, conditional = finalists[0], finalists[1]
-    await verify_with_visits(api, transport, sessions, failing, conditional)
-    assert (await stage_is(api, failing, "ended"))["outcome"] == "disqualified"
-    standing = (await api.get(f"/competitions/{code}/reserve")).json()[tracks[failing]]
-    expected = next(s["project_id"] for s in standing if s["next_in_line"])
-    reason = {"replaces": failing, "reason": "技术验证未通过，按排名递补"}
-    promoted = await api.post(f"/competitions/{code}/promotions", json=reason)
-    assert promoted.status_code == 201 and promoted.json()["candidate"] == expected, promoted.text
-    await stage_is(api, expected, "technical_verification")
-    await verify_all(api, transport, sessions, [*finalists[2:], expected])
-    finalists = [*finalists[1:], expected]
-    await wait_stage(client, code, "first_public_notice", len(finalists))
-    await end_now(api, code, "technical_verification")
-    listing = (await public.get(f"/competitions/{code}/notices/first_public_notice")).json()
-    assert sorted(p["project_id"] for p in listing["projects"]) == sorted(finalists)
-
     # The final: a day long, ten minutes from now, so the roadshow can be planned and the panel assigned first.
     await end_now(api, code, "first_public_notice")
     now = datetime.now(UTC)

@@ -3,6 +3,7 @@ what the notice fixes (name, problem, representatives after the deadline); mater
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.models import Team
 from tests.helpers import (
+    LIAONING_PROOFS,
+    PDF,
     PEOPLE,
     SECTIONS,
     complete_proofs,
@@ -157,6 +160,26 @@ async def test_materials_are_versioned_and_completeness_tracked(api: httpx.Async
         return bool((await api.get(f"/projects/{project['id']}")).json()["materials_complete"])
 
     assert await eventually(workflow_knows)
+
+
+async def test_proofs_uploaded_in_parallel_all_reach_the_workflow(api: httpx.AsyncClient, competition: str) -> None:
+    """A browser uploads a team's proofs at once: each upload's state is read under the project's lock, so the
+    workflow ends up with every proof (before, two states could share a version and the later one was dropped,
+    which the national benchmark caught as teams wrongly ending `not_submitted`)."""
+    ids = [(await api.post(f"/competitions/{competition}/projects", json=fresh())).json()["id"] for _ in range(10)]
+
+    async def upload(project_id: str, category: str) -> None:
+        files = {"file": (f"{category}.pdf", PDF + category.encode(), "application/pdf")}
+        sent = await api.post(f"/projects/{project_id}/attachments", data={"category": category}, files=files)
+        assert sent.status_code == 201, sent.text
+
+    await asyncio.gather(*(upload(p, c) for p in ids for c in LIAONING_PROOFS))
+
+    async def workflows_know() -> list[bool] | None:
+        known = [(await api.get(f"/projects/{p}")).json()["materials_complete"] for p in ids]
+        return known if all(known) else None
+
+    assert await eventually(workflows_know) == [True] * len(ids)
 
 
 async def test_supplements_are_tracked_to_fulfilled_or_overdue(api: httpx.AsyncClient, competition: str) -> None:

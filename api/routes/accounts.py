@@ -17,7 +17,7 @@ from api.errors import ApiError
 from api.schemas import Name, Strict
 from db import models
 from domain.roles import Action, Role, Scope, scope_of
-from security.passwords import hash_secret
+from security.passwords import hashed
 from security.tokens import new_api_key
 
 router = APIRouter(tags=["accounts"])
@@ -203,7 +203,7 @@ async def create_key(
         key_id=parts.key_id,
         account_id=account.id,
         name=body.name,
-        secret_hash=hash_secret(parts.secret),
+        secret_hash=await hashed(parts.secret),
         created_at=datetime.now(UTC),
     )
     session.add(key)
@@ -239,7 +239,7 @@ async def rotate_key(key_id: str, request: Request, session: SessionDep, princip
     if key.revoked_at is not None:
         raise ApiError(409, "api_key_revoked", "密钥已吊销", "the key is revoked")
     parts = new_api_key(key.key_id)
-    key.secret_hash, key.rotated_at = hash_secret(parts.secret), datetime.now(UTC)
+    key.secret_hash, key.rotated_at = await hashed(parts.secret), datetime.now(UTC)
     await audit(session, request, "api_key.rotated", "api_key", key.key_id)
     await session.commit()
     return key_out(key, parts.text)

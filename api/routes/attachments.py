@@ -13,7 +13,7 @@ from api.audit_trail import audit
 from api.auth import PrincipalDep, authorize_project, guard
 from api.deps import SessionDep, SettingsDep, StoreDep, TemporalDep
 from api.errors import ApiError
-from api.materials import materials_state, tell_workflow
+from api.materials import lock_materials, materials_state, tell_workflow
 from api.receive_upload import receive_upload
 from db import models
 from domain.materials import CATEGORIES
@@ -81,6 +81,7 @@ async def upload(
             allowed=sorted(CATEGORIES),
         )
     received = await receive_upload(file, store, settings.upload_limits())
+    await lock_materials(session, project_id)  # after the file is in, before anything points at the project
     attachment = models.Attachment(
         project_id=project_id,
         display_name=received.name,
@@ -113,8 +114,9 @@ async def upload(
         size=received.size,
         name=attachment.display_name,
     )
+    state = await materials_state(session, project)
     await session.commit()
-    await tell_workflow(client, project_id, await materials_state(session, project))
+    await tell_workflow(client, project_id, state)
     return attachment_out(attachment)
 
 

@@ -16,7 +16,13 @@ from api.audit_trail import audit
 from api.auth import PrincipalDep, authorize_project, guard
 from api.deps import CipherDep, SessionDep, TemporalDep
 from api.errors import ApiError
-from api.materials import add_application_version, latest_application, materials_state, tell_workflow
+from api.materials import (
+    add_application_version,
+    latest_application,
+    lock_materials,
+    materials_state,
+    tell_workflow,
+)
 from api.registration import representative
 from api.routes.attachments import AttachmentOut, attachment_out
 from api.schemas import ApplicationIn, RepresentativeIn, RepresentativeOut, Strict, Title
@@ -87,10 +93,12 @@ async def submit_application(
 ) -> ApplicationOut:
     """Every submission is a new version; earlier versions stay."""
     project = await authorize_project(session, principal, Action.MATERIALS_EDIT, project_id)
+    await lock_materials(session, project.id)
     version = await add_application_version(session, project.id, body.model_dump(), principal.username)
     await audit(session, request, "application.submitted", "project", project.id, version=version.version)
+    state = await materials_state(session, project)
     await session.commit()
-    await tell_workflow(client, project.id, await materials_state(session, project))
+    await tell_workflow(client, project.id, state)
     return _application_out(version)
 
 

@@ -1,0 +1,92 @@
+"""Timing for the simulator: each phase's wall time, operations and rate, and a bounded-concurrency runner that
+fails loudly on the first unexpected answer."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+
+
+@dataclass
+class Phase:
+    """One step of the season: how long it took, how many operations, how many per second."""
+
+    name: str
+    seconds: float
+    operations: int = 0
+
+    @property
+    def rate(self) -> float:
+        """Operations per second (0 for steps that are one operation)."""
+        return round(self.operations / self.seconds, 1) if self.operations and self.seconds else 0.0
+
+
+@dataclass
+class Timeline:
+    """Phases in the order they ran."""
+
+    phases: list[Phase] = field(default_factory=list)
+
+    @contextmanager
+    def phase(self, name: str, operations: int = 0) -> Iterator[Phase]:
+        """Time the block as one phase; print it when it ends."""
+        found = Phase(name, 0.0, operations)
+        started = time.perf_counter()
+        yield found
+        found.seconds = round(time.perf_counter() - started, 2)
+        self.phases.append(found)
+        print(f"  {name:<44} {found.seconds:>9.1f} s  {found.operations:>8}  {found.rate:>8.1f}/s", flush=True)
+
+    def get(self, name: str) -> Phase:
+        """The phase of that name."""
+        return next(p for p in self.phases if p.name == name)
+
+    def as_json(self) -> list[dict[str, Any]]:
+        """Every phase with its rate."""
+        return [asdict(p) | {"rate": p.rate} for p in self.phases]
+
+
+async def bounded(calls: Iterable[Callable[[], Awaitable[T]]], concurrency: int) -> list[T]:
+    """Run the calls with at most `concurrency` in flight; results in order."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(call: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await call()
+
+    return await asyncio.gather(*(one(c) for c in calls))
+
+
+def expect(response: httpx.Response, *statuses: int) -> Any:
+    """The JSON body of an expected answer; anything else stops the run with the API's own error."""
+    if response.status_code not in (statuses or (200, 201)):
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text}"
+        )
+    return response.json() if response.content else None
+
+
+class Rebase(httpx.AsyncBaseTransport):
+    """Sends requests addressed to any host (the season driver's `http://t`) to the live API over HTTP."""
+
+    def __init__(self, base: str) -> None:
+        self._base = httpx.URL(base)
+        self._inner = httpx.AsyncHTTPTransport(retries=1)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Rewrite scheme, host and port; keep the path and everything else."""
+        request.url = request.url.copy_with(scheme=self._base.scheme, host=self._base.host, port=self._base.port)
+        request.headers["host"] = f"{self._base.host}:{self._base.port}"
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        """Close the pool."""
+        await self._inner.aclose()

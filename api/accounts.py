@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.errors import ApiError
 from db import models
 from domain.roles import Role
-from security.passwords import hashed, verified
+from security.passwords import hashed, needs_rehash, verified
 from security.tokens import new_session_token, token_digest
 
 MIN_PASSWORD = 10
@@ -93,6 +93,8 @@ async def login(
         session.add(models.LoginFailure(username=name, client=client[:100]))
         await session.commit()
         raise ApiError(401, "invalid_login", "用户名或密码错误", "wrong username or password")
+    if needs_rehash(account.password_hash):
+        account.password_hash = await hashed(password)
     token = new_session_token()
     expires = datetime.now(UTC) + lifetime
     session.add(models.SessionToken(digest=token_digest(token), account_id=account.id, expires_at=expires))

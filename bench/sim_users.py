@@ -213,10 +213,13 @@ class Season:
 
     async def score(self) -> int:
         """Each judge opens the inbox and scores every project in it; the number of sheets."""
-        sheets: list[tuple[int, str]] = []
-        for account_id, headers in self.judge_headers.items():
-            tasks = expect(await self.anon.get("/judges/me/tasks", headers=headers))
-            sheets += [(account_id, t["project_id"]) for t in tasks]
+
+        async def inbox(account_id: int) -> list[tuple[int, str]]:
+            tasks = expect(await self.anon.get("/judges/me/tasks", headers=self.judge_headers[account_id]))
+            return [(account_id, t["project_id"]) for t in tasks]
+
+        inboxes = await bounded([lambda a=a: inbox(a) for a in self.judge_headers], self.concurrency)  # type: ignore[misc]
+        sheets = [sheet for tasks in inboxes for sheet in tasks]
 
         async def one(account_id: int, project_id: str) -> None:
             values = {k: self.rng.randint(50, 100) for k in SHEET_KEYS}

@@ -7,7 +7,11 @@ import asyncio
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-_HASHER = PasswordHasher()
+# OWASP's minimum argon2id profile (19 MiB, 2 passes, 1 lane). argon2-cffi's default (RFC 9106's low-memory
+# profile: 64 MiB, 3 passes, 4 lanes) took 187 ms and both cores per hash on the 2-core bench machine, which capped
+# registrations at about 4 a second (bench/national.py, py-spy); this one takes 42 ms of one core. Hashes carry their
+# parameters, so older ones still verify and are upgraded at the next sign-in (`needs_rehash`).
+_HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 
 def hash_secret(secret: str) -> str:
@@ -20,6 +24,14 @@ def verify_secret(stored_hash: str, secret: str) -> bool:
     try:
         return _HASHER.verify(stored_hash, secret)
     except (VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    """Whether a verified hash was made with other parameters than today's."""
+    try:
+        return _HASHER.check_needs_rehash(stored_hash)
+    except InvalidHashError:
         return False
 
 

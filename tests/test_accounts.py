@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -44,6 +45,26 @@ async def test_sign_in_me_and_sign_out(
     assert (await public.post("/auth/logout", headers=auth)).status_code == 204
     gone = await public.get("/auth/me", headers=auth)
     assert (gone.status_code, gone.json()["error"]["code"]) == (401, "invalid_credentials")
+
+
+async def test_an_older_hash_still_signs_in_and_is_upgraded(
+    api: httpx.AsyncClient, public: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    account_id, name, password = await _judge(api)
+    assert "$m=19456,t=2,p=1$" in await _hash_of(sessions, account_id)  # OWASP's minimum argon2id profile
+    async with sessions.begin() as session:  # as stored before the profile changed: argon2-cffi's default
+        (await session.get_one(Account, account_id)).password_hash = PasswordHasher().hash(password)
+    assert "$m=65536,t=3,p=4$" in await _hash_of(sessions, account_id)
+    signed_in = await public.post("/auth/login", json={"username": name, "password": password})
+    assert signed_in.status_code == 200, signed_in.text
+    assert "$m=19456,t=2,p=1$" in await _hash_of(sessions, account_id)
+    again = await public.post("/auth/login", json={"username": name, "password": password})
+    assert again.status_code == 200
+
+
+async def _hash_of(sessions: async_sessionmaker[AsyncSession], account_id: int) -> str:
+    async with sessions() as session:
+        return (await session.get_one(Account, account_id)).password_hash or ""
 
 
 async def test_repeated_failures_are_rate_limited(api: httpx.AsyncClient, public: httpx.AsyncClient) -> None:

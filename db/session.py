@@ -11,7 +11,9 @@ from sqlalchemy.pool import ConnectionPoolEntry
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # 30 s: the national simulator's 32 concurrent uploads beside 1,000 running workflows queued past 10 s on
+    # SQLite's single writer ("database is locked"); PostgreSQL is the database for more than that.
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

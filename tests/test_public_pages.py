@@ -17,7 +17,8 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support.ui import Select
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -98,7 +99,12 @@ def fill(driver: WebDriver, values: dict[str, str], evidence: Path) -> None:
         box.clear()
         box.send_keys(value)
     driver.find_element(By.NAME, "evidence").send_keys(str(evidence))
-    driver.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    button = driver.find_element(By.CSS_SELECTOR, "button[type=submit]")
+    button.click()
+    # The answer is a new page: wait until the old one is gone and the new one has its receipt or its errors.
+    wait = WebDriverWait(driver, 30)
+    wait.until(expected_conditions.staleness_of(button))
+    wait.until(lambda d: d.find_elements(By.ID, "receipt") or d.find_elements(By.ID, "errors"))
 
 
 def visit(base: str, code: str, project_id: str, tmp: Path) -> Visit:
@@ -115,7 +121,10 @@ def visit(base: str, code: str, project_id: str, tmp: Path) -> Visit:
         seen.problems = len(driver.find_elements(By.CSS_SELECTOR, "details.track li"))
         seen.fits_phone["home"] = fits(driver)
 
-        driver.find_element(By.PARTIAL_LINK_TEXT, "初赛公示").click()
+        link = driver.find_element(By.PARTIAL_LINK_TEXT, "初赛公示")
+        link.click()
+        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(link))
+        WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "listing"))
         seen.listing = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#listing tbody tr")]
         seen.fits_phone["notice"] = fits(driver)
         Select(driver.find_element(By.NAME, "project_id")).select_by_value(project_id)
@@ -138,10 +147,12 @@ def visit(base: str, code: str, project_id: str, tmp: Path) -> Visit:
         seen.page_text = driver.page_source
         fill(driver, {"id_number": make_id_number(77), "phone": "13912345678"}, evidence)
         receipts = driver.find_elements(By.ID, "receipt")
-        seen.receipt = receipts[0].text if receipts else driver.find_element(By.TAG_NAME, "main").text
+        seen.receipt = receipts[0].text if receipts else driver.find_element(By.ID, "errors").text
 
-        driver.find_element(By.PARTIAL_LINK_TEXT, "结果").click()
-        seen.results = driver.find_element(By.TAG_NAME, "main").text
+        link = driver.find_element(By.PARTIAL_LINK_TEXT, "结果")
+        link.click()
+        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(link))
+        seen.results = WebDriverWait(driver, 30).until(lambda d: d.find_element(By.TAG_NAME, "main")).text
         seen.fits_phone["results"] = fits(driver)
     finally:
         driver.quit()

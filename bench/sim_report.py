@@ -59,18 +59,25 @@ def targets(figures: dict[str, Any]) -> list[tuple[str, bool, str]]:
     ]
 
 
-def growth() -> list[dict[str, Any]]:
-    """Every kept national run, smallest first."""
+def label(figures: dict[str, Any]) -> str:
+    """`national-1000` on the embedded SQLite, `national-1000-postgres` on PostgreSQL."""
+    suffix = "" if figures["database"] == "sqlite" else f"-{figures['database']}"
+    return f"national-{figures['projects']}{suffix}"
+
+
+def growth(database: str) -> list[dict[str, Any]]:
+    """Every kept national run on that database, smallest first."""
     runs = [json.loads(p.read_text()) for p in RESULTS.glob("national-*.json")]
-    return sorted(runs, key=lambda r: r["projects"])
+    return sorted((r for r in runs if r["database"] == database), key=lambda r: r["projects"])
 
 
 def markdown(figures: dict[str, Any]) -> str:
     """The summary a README can quote."""
     lines = [
-        f"# National simulator: {figures['projects']:,} projects, {figures['judges']:,} judges",
+        f"# National simulator: {figures['projects']:,} projects, {figures['judges']:,} judges, {figures['database']}",
         "",
-        f"`python -m bench.national --projects {figures['projects']}` on {figures['machine']['platform']}, "
+        f"`python -m bench.national --projects {figures['projects']} --database {figures['database']} "
+        f"--workers {figures['workers']}` on {figures['machine']['platform']}, "
         f"{figures['machine']['cpus']} cores, {figures['database']} app database, {figures['workers']} worker(s), "
         f"{figures['concurrency']} requests in flight; {figures['at']}.",
         "",
@@ -100,7 +107,7 @@ def markdown(figures: dict[str, Any]) -> str:
         "| projects | season s | register/s | scores/s | objections/s | close registration s | announce s |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for run in growth():
+    for run in growth(figures["database"]):
         phases = {p["name"].split(" (")[0]: p for p in run["phases"]}
         lines.append(
             f"| {run['projects']:,} | {run['season_seconds']} | {phases['register']['rate']} | "
@@ -114,7 +121,7 @@ def write_report(figures: dict[str, Any]) -> None:
     """Stamp, print and keep the report (`national-<projects>.json` and `.md`)."""
     figures = {"benchmark": "national", "at": datetime.now(UTC).isoformat(), "machine": machine(), **figures}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"national-{figures['projects']}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
+    (RESULTS / f"{label(figures)}.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
     summary = markdown(figures)
-    (RESULTS / f"national-{figures['projects']}.md").write_text(summary)
+    (RESULTS / f"{label(figures)}.md").write_text(summary)
     print(summary)

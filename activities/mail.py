@@ -17,7 +17,7 @@ from activities.contracts import MailReceipt, MailRequest
 from activities.rendering import MailRenderer
 from activities.smtp import PermanentMailError, SmtpSender
 from db.audit import AuditEntry, append_audit
-from db.models import Mail
+from db.outbox import Mail
 from db.upsert import insert_if_absent
 
 

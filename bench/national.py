@@ -24,7 +24,7 @@ from bench.raw_temporal import measure
 from bench.sim_report import write_report
 from bench.sim_stack import SimStack
 from bench.sim_users import Season
-from db.models import Mail
+from db.outbox import Mail
 from db.session import make_engine, make_sessionmaker
 
 

@@ -18,7 +18,8 @@ from temporalio.client import Client
 from api.accounts import create_account
 from bench.phases import Rebase, bounded, expect
 from catalogs import bundled_catalogs
-from db.models import Mail, ProjectEvent
+from db.models import ProjectEvent
+from db.outbox import Mail
 from domain.roles import Role
 from tests.helpers import PDF, SECTIONS, make_credit_code, unique_id_number
 from tests.season_world import end_now, final_to_ceremony, through_first_notice, wait_stage

@@ -1,4 +1,5 @@
-"""SQLAlchemy models of competitions, the catalog, registrations, the project event log and the mail outbox."""
+"""SQLAlchemy models of competitions, the catalog, registrations and the project event log (the mail outbox is
+in db/outbox.py)."""
 
 from __future__ import annotations
 
@@ -224,28 +225,6 @@ class ProjectEvent(Base):
     actor: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str | None] = mapped_column(Text)
     occurred_at: Mapped[datetime]
-
-
-class Mail(Base):
-    """The outbox: one row per (workflow, milestone, recipient), so each mail goes out exactly once."""
-
-    __tablename__ = "mails"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    idempotency_key: Mapped[str] = mapped_column(String(300), unique=True)
-    workflow_id: Mapped[str] = mapped_column(String(100), index=True)
-    milestone: Mapped[str] = mapped_column(String(64))
-    recipient: Mapped[str] = mapped_column(String(254))
-    subject: Mapped[str] = mapped_column(String(300))
-    message_id: Mapped[str] = mapped_column(String(300))
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
-    template: Mapped[str | None] = mapped_column(String(64))  # with `context`: what a resend renders again
-    context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    resent: Mapped[int] = mapped_column(default=0, server_default="0")  # organisers' resends of a failed mail
 
 
 class Account(Base):

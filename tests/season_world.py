@@ -18,7 +18,8 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from catalogs import bundled_catalogs, load_catalog
-from db.models import Account, Mail, Project, Team, Unit
+from db.models import Account, Project, Team, Unit
+from db.outbox import Mail
 from domain.roles import Role
 from tests.helpers import make_id_number, signed_in, team_session
 from tests.review_world import gather_limited

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
-from db.models import Mail, Project, Team, Unit
+from db.models import Project, Team, Unit
+from db.outbox import Mail
 from domain.calendar import window_of
 from domain.stages import Stage
 from tests.helpers import eventually, seed_judge, session_for, team_session, wait_for

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
-from db.models import Mail
+from db.outbox import Mail
 from domain.calendar import window_of
 from domain.stages import Stage
 from tests.helpers import eventually, seed_judge, wait_for

@@ -15,7 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contracts import FinalResult, ReviewerSlot
-from db.models import Mail, ProjectEvent, Score
+from db.models import ProjectEvent, Score
+from db.outbox import Mail
 from devtools.mail_sink import MailSink, read_store
 from domain.calendar import StageWindow, window_of
 from domain.stages import Stage

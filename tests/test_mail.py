@@ -17,7 +17,7 @@ from activities.contracts import MailRequest
 from activities.mail import MailActivities
 from activities.rendering import MailRenderer
 from activities.smtp import SmtpConfig, SmtpSender
-from db.models import Mail
+from db.outbox import Mail
 from devtools.mail_sink import MailSink, StoringHandler, read_store
 from tests.conftest import free_port
 

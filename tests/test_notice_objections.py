@@ -16,8 +16,8 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from db.models import Mail
 from db.notice_models import Objection
+from db.outbox import Mail
 from domain.calendar import StageWindow, window_of
 from domain.identifiers import mask_id_number, mask_phone
 from domain.stages import Stage

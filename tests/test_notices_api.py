@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
-from db.models import Competition, Mail
+from db.models import Competition
 from db.notice_models import Objection
+from db.outbox import Mail
 from domain.calendar import window_of, windows_to_plain
 from domain.roles import Role
 from domain.stages import Stage

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from db.models import Mail
+from db.outbox import Mail
 from devtools.mail_sink import MailSink, read_store
 from tests.conftest import free_port
 from tests.helpers import complete_proofs, eventually, keep_history, registration_body, rehearsal, seed_judge

@@ -16,7 +16,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contracts import CalendarBroadcast, FinalResult
-from db.models import Mail, ProjectEvent
+from db.models import ProjectEvent
+from db.outbox import Mail
 from devtools.mail_sink import MailSink, read_store
 from domain.calendar import move_window, window_of
 from domain.stages import STAGE_ORDER, Stage

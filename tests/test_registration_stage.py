@@ -15,7 +15,8 @@ from temporalio.worker import Worker
 
 from activities.contracts import CalendarBroadcast
 from config import Settings
-from db.models import CreditListing, Mail, Project, Team
+from db.models import CreditListing, Project, Team
+from db.outbox import Mail
 from domain.calendar import move_window, window_of
 from domain.stages import Stage
 from tests.conftest import free_port

@@ -15,7 +15,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities.contracts import ReviewerSlot
-from db.models import Assignment, Judge, Mail
+from db.models import Assignment, Judge
+from db.outbox import Mail
 from domain.calendar import window_of
 from domain.stages import Stage
 from tests.helpers import (

@@ -14,7 +14,8 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from db.models import Mail, ProjectEvent
+from db.models import ProjectEvent
+from db.outbox import Mail
 from domain.calendar import StageWindow, window_of
 from domain.stages import Stage
 from tests.helpers import (

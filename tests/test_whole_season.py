@@ -20,7 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
-from db.models import Judge, Mail, Score
+from db.models import Judge, Score
+from db.outbox import Mail
 from domain.roles import Role
 from tests.conftest import TEST_DATABASE
 from tests.helpers import (

@@ -18,7 +18,7 @@ from api.auth import guard
 from api.deps import SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.temporal_errors import temporal_call
-from db.models import Mail
+from db.outbox import Mail
 from domain.roles import Action
 from workflows.mail_resend import MailResendWorkflow, resend_workflow_id
 

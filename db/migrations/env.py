@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import db.final_models
-import db.notice_models  # noqa: F401  (registers the notice tables on the metadata)
+import db.notice_models
+import db.outbox  # noqa: F401  (registers the mail outbox)
 from config import get_settings
 from db.models import Base
 from db.session import make_engine

@@ -137,6 +137,7 @@ class FirstRoundResult:
     reason: str
     rank: int | None = None
     score: float | None = None
+    reserve: bool | None = None  # in the track's reserve line; None in results from before the line had a length
 
 
 @dataclass(frozen=True)

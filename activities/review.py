@@ -165,6 +165,7 @@ class CohortActivities:
                 str(item["reason"]),
                 int(str(item["rank"])) if item.get("rank") is not None else None,
                 float(str(item["score"])) if item.get("score") is not None else None,
+                bool(item["reserve"]) if item.get("reserve") is not None else None,
             )
             async with gate:
                 try:

@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = make_engine(settings.effective_database_url)
+        engine = make_engine(settings.effective_database_url, settings.database_busy_timeout_seconds)
         app.state.settings = settings
         app.state.sessions = make_sessionmaker(engine)
         app.state.temporal = temporal or await connect_temporal(

@@ -8,7 +8,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.database_errors import RETRY_AFTER_SECONDS, database_unavailable
 
 logger = logging.getLogger("contestflow.api")
 
@@ -118,10 +122,33 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         return JSONResponse(error_body("http_error", "请求失败", str(exc.detail)), status_code=exc.status_code)
 
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeout)
+    @app.exception_handler(ConnectionRefusedError)
+    @app.exception_handler(ConnectionResetError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            return unexpected(request, exc)
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            error_body(
+                "database_unavailable",
+                "数据库暂时不可用，请稍后重试",
+                "the database is unavailable right now; please try again shortly",
+            ),
+            status_code=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
-        return JSONResponse(
-            error_body("internal_error", "服务器内部错误，请稍后重试", "internal error; please try again later"),
-            status_code=500,
-        )
+        return unexpected(request, exc)
+
+
+def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """A 500 in the usual shape, the details in the log only."""
+    logger.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return JSONResponse(
+        error_body("internal_error", "服务器内部错误，请稍后重试", "internal error; please try again later"),
+        status_code=500,
+    )

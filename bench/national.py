@@ -96,7 +96,7 @@ def pure_core(projects: int, judges: int) -> dict[str, float]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """The whole season on a fresh stack, and the figures."""
     stack = SimStack(args.database, args.workers)
-    timeline = Timeline()
+    timeline = Timeline(cpu=lambda: stack.cpu_seconds() | {"simulator": time.process_time()})
     wall = time.perf_counter()
     settings = await stack.start()
     profiler = Profiler(f"national-{args.projects}", stack.pids(("api", "worker-0"))) if args.profile else None
@@ -146,7 +146,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             sample = random.Random(1).sample(season.project_ids, min(200, len(season.project_ids)))
             histories = await history_sizes(client, sorted(set(sample) | set(finalists)))
             mail = await mail_rates(season, sessions, settings.smtp_port, settings.effective_worker_activities)
-            raw = await measure(client, min(args.projects, 2000), args.concurrency, f"raw-{uuid.uuid4().hex[:6]}")
+            raw = await measure(
+                client, min(args.projects, 2000), args.concurrency, f"raw-{uuid.uuid4().hex[:6]}", timeline.cpu
+            )
             competition_total = await competition_events(client, code)
         finally:
             await season.close()
@@ -167,7 +169,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "assignment_report": {k: plan[k] for k in ("coverage", "assigned", "max_load") if k in plan},
         "api_assign_seconds": assigned.seconds,
         "checked": checked,
-        "raw_temporal": {"starts": raw.starts, "updates": raw.updates, "signals": raw.signals},
+        "raw_temporal": {"starts": raw.starts, "updates": raw.updates, "signals": raw.signals, "cpu_ms": raw.cpu_ms},
         "ratios": {
             "registrations_vs_raw_starts": round(timeline.phases[0].rate / raw.starts, 3),
             "scores_vs_raw_updates": round(scored.rate / raw.updates, 3),

@@ -22,6 +22,7 @@ class Phase:
     name: str
     seconds: float
     operations: int = 0
+    cores: dict[str, float] = field(default_factory=dict)  # each process's CPU seconds over the wall seconds
 
     @property
     def rate(self) -> float:
@@ -34,16 +35,21 @@ class Timeline:
     """Phases in the order they ran."""
 
     phases: list[Phase] = field(default_factory=list)
+    cpu: Callable[[], dict[str, float]] = dict  # CPU seconds so far per process of the stack
 
     @contextmanager
     def phase(self, name: str, operations: int = 0) -> Iterator[Phase]:
-        """Time the block as one phase; print it when it ends."""
+        """Time the block as one phase, with the cores each process kept busy; print it when it ends."""
         found = Phase(name, 0.0, operations)
-        started = time.perf_counter()
+        before, started = self.cpu(), time.perf_counter()
         yield found
-        found.seconds = round(time.perf_counter() - started, 2)
+        seconds = time.perf_counter() - started
+        after = self.cpu()
+        found.seconds = round(seconds, 2)
+        found.cores = {k: round((after[k] - before.get(k, 0.0)) / seconds, 2) for k in after} if seconds else {}
         self.phases.append(found)
-        print(f"  {name:<44} {found.seconds:>9.1f} s  {found.operations:>8}  {found.rate:>8.1f}/s", flush=True)
+        busy = " ".join(f"{k} {v:.2f}" for k, v in found.cores.items())
+        print(f"  {name:<44} {found.seconds:>9.1f} s  {found.operations:>8}  {found.rate:>8.1f}/s  {busy}", flush=True)
 
     def get(self, name: str) -> Phase:
         """The phase of that name."""

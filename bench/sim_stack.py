@@ -49,13 +49,20 @@ async def fresh_postgres() -> str:
     return f"{POSTGRES}/{name}"
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class SimStack:
     """Start everything, hand out the settings, read memory, stop everything."""
 
-    def __init__(self, database: str, workers: int) -> None:
+    def __init__(self, database: str, workers: int, overrides: dict[str, object] | None = None) -> None:
         self.folder = Path(tempfile.mkdtemp(prefix="contestflow-national-"))
         self.database = database
         self.workers = workers
+        self.overrides = overrides or {}  # settings under test (worker_sandbox, worker_cached_workflows, ...)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.settings = Settings.model_validate({})
 
@@ -76,6 +83,7 @@ class SimStack:
                 "token_minutes": 24 * 60,  # judges stay signed in for a long run
                 "personal_data_key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
             }
+            | self.overrides
         )
         s = self.settings
         env = {f"CONTESTFLOW_{k.upper()}": str(v) for k, v in s.model_dump().items()}
@@ -106,6 +114,10 @@ class SimStack:
     def peak_memory_mb(self) -> dict[str, float]:
         """Peak RSS of the API, each worker and the dev server so far."""
         return {name: round(peak_rss_mb(p.pid), 1) for name, p in self.processes.items() if p.poll() is None}
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by each running process of the stack."""
+        return {name: cpu_seconds(p.pid) for name, p in self.processes.items() if p.poll() is None}
 
     def stop(self) -> None:
         """Terminate in reverse order; kill what lingers."""

@@ -27,7 +27,14 @@ class Settings(BaseSettings):
     temporal_api_key: str = Field("", description="API key for Temporal Cloud")
     temporal_ui_port: int = 8233
     temporal_ui_url: str = ""
+    database_busy_timeout_seconds: float = Field(
+        30.0, description="SQLite: how long a write waits for the single writer before it fails (and is retried)"
+    )
     worker_max_activities: int = Field(0, description="Activities a worker runs at once; 0: 8 on SQLite, else 100")
+    worker_cached_workflows: int = Field(
+        2000, description="Workflows a worker keeps in memory; a task for one it dropped replays its whole history"
+    )
+    worker_sandbox: bool = Field(True, description="Run workflows in the SDK's sandbox (off: less CPU and memory)")
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 8025

@@ -89,6 +89,7 @@ def compute(
     overall_rank = {r.project_id: r.rank for r in overall}
     outcomes = []
     for track, ranked in tracks.items():
+        line = reserve_line(ranked, chosen, places.get(track, 0))
         for r in ranked:
             advanced = r.project_id in chosen
             reason = (
@@ -96,10 +97,21 @@ def compute(
                 if advanced
                 else f"track rank {r.rank} of {len(ranked)}, below the track's {places.get(track, 0)} places"
             )
-            outcomes.append(_outcome(r, advanced, reason))
+            if r.project_id in line:
+                reason += f"; reserve {line[r.project_id]} of {len(line)}"
+            outcomes.append(_outcome(r, advanced, reason, r.project_id in line))
     for project_id, count in unranked.items():
         reason = f"not ranked: {count} valid scores, {min_valid_scores} needed"
-        outcomes.append({"project_id": project_id, "advanced": False, "rank": None, "score": None, "reason": reason})
+        outcomes.append(
+            {
+                "project_id": project_id,
+                "advanced": False,
+                "rank": None,
+                "score": None,
+                "reason": reason,
+                "reserve": False,
+            }
+        )
     return {
         "tracks": {t: [_row(r, figures[r.project_id], overall_rank) for r in ranked] for t, ranked in tracks.items()},
         "allocation": places,
@@ -127,11 +139,20 @@ def _row(r: Ranked, figures: Mapping[str, Any], overall_rank: Mapping[str, int])
     }
 
 
-def _outcome(r: Ranked, advanced: bool, reason: str) -> dict[str, Any]:
+def reserve_line(ranked: Sequence[Ranked], chosen: set[str], places: int) -> dict[str, int]:
+    """The track's reserve: its best-ranked projects that missed the finalists, as many as the track has places, so
+    every place can be refilled once (project id → position in the line). The rest of the track is told it did not
+    advance and ends there, instead of waiting out the first public notice."""
+    missed = sorted((r for r in ranked if r.project_id not in chosen), key=lambda r: (r.rank, r.project_id))
+    return {r.project_id: n for n, r in enumerate(missed[:places], start=1)}
+
+
+def _outcome(r: Ranked, advanced: bool, reason: str, reserve: bool) -> dict[str, Any]:
     return {
         "project_id": r.project_id,
         "advanced": advanced,
         "rank": r.rank,
         "score": round(r.score, 4),
         "reason": reason,
+        "reserve": reserve,
     }

@@ -218,10 +218,14 @@ async def pass_checks(handle: WorkflowHandle[ProjectWorkflow, ProjectResult]) ->
     )
 
 
-async def announce(handle: WorkflowHandle[ProjectWorkflow, ProjectResult], advanced: bool, rank: int = 3) -> None:
-    """The competition's confirmed first-round result reaches the project."""
+async def announce(
+    handle: WorkflowHandle[ProjectWorkflow, ProjectResult], advanced: bool, rank: int = 3, reserve: bool | None = None
+) -> None:
+    """The competition's confirmed first-round result reaches the project (`reserve` None: as from a run before the
+    reserve line had a length, when every ranked project waited in it)."""
     reason = "进入本赛道入围名额" if advanced else "未进入本赛道入围名额"
-    await handle.signal(ProjectWorkflow.first_round_result, FirstRoundResult(1, advanced, reason, rank, 86.0))
+    result = FirstRoundResult(1, advanced, reason, rank, 86.0, reserve)
+    await handle.signal(ProjectWorkflow.first_round_result, result)
 
 
 async def keep_history(handle: WorkflowHandle[Any, Any], name: str) -> None:

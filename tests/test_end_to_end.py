@@ -51,10 +51,11 @@ async def test_registration_starts_a_findable_workflow_and_mails_the_team(
     assert "- 团队 Team:" in card and "城市生命线数字孪生平台" in card and described.typed_search_attributes
 
     def delivered() -> list[Any]:
-        return [m for m in read_store(mail_sink.store) if m["X-Envelope-To"] == email]
+        received = f"{project['id']}/registration_received/{email}"
+        return [m for m in read_store(mail_sink.store) if str(m["X-ContestFlow-Key"]).strip() == received]
 
     mails = await eventually(lambda: asyncio.to_thread(delivered))
-    assert len(mails) == 1
+    assert len(mails) == 1 and mails[0]["X-Envelope-To"] == email  # (the "incomplete" mail may follow at once)
     assert "报名已收到" in str(mails[0]["Subject"]) and project["id"] in str(mails[0]["Subject"])
     text = mails[0].get_body(preferencelist=("plain",)).get_content()
     assert "城市生命线数字孪生平台" in text and "Dear 王伟" in text

@@ -58,6 +58,27 @@ def test_ranking_allocation_and_an_outcome_for_every_live_project() -> None:
     assert set(outcomes) == set(live)
     assert [p for p, o in outcomes.items() if o["advanced"]] == ["A2", "A1", "B1"]
     assert "2 valid scores, 3 needed" in outcomes["B2"]["reason"]
+    assert {p for p, o in outcomes.items() if o["reserve"]} == {"A3"}  # track a: 2 places, so a line of 2 (1 left)
+    assert outcomes["A3"]["reason"].endswith("reserve 1 of 1")
+
+
+def test_the_reserve_line_is_as_long_as_the_tracks_places_and_the_rest_leave() -> None:
+    sheets = [sheet(f"P{n}", j, 100 - n) for n in range(1, 9) for j in ("j1", "j2", "j3")]
+    live = {f"P{n}": "t" for n in range(1, 9)}
+    result = compute(
+        sheets,
+        live,
+        {p: T0 for p in live},
+        min_valid_scores=3,
+        normalise=False,
+        tie_breaks=["earliest_complete"],
+        allocation=Allocation("fixed", total=3, counts={"t": 3}),
+    )
+    outcomes = {o["project_id"]: o for o in result["outcomes"]}
+    assert result["finalists"] == ["P1", "P2", "P3"]
+    assert [p for p in sorted(outcomes) if outcomes[p]["reserve"]] == ["P4", "P5", "P6"]
+    assert [outcomes[p]["reason"].rpartition("; ")[2] for p in ("P4", "P6")] == ["reserve 1 of 3", "reserve 3 of 3"]
+    assert not any(outcomes[p]["reserve"] for p in ("P1", "P7", "P8"))
 
 
 def test_earliest_complete_breaks_a_tie_the_dimension_cannot() -> None:

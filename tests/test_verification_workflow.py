@@ -53,6 +53,7 @@ async def entered(
     calendar: list[StageWindow],
     advanced: bool = True,
     rank: int = 3,
+    reserve: bool | None = None,
 ) -> Handle:
     """A project through the first round's checks with the given confirmed result."""
     start = project_start(
@@ -63,7 +64,7 @@ async def entered(
     if await time_env.get_current_time() < window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at:
         await skip_to(time_env, window_of(calendar, Stage.FIRST_ROUND_REVIEW).opens_at + timedelta(hours=2))
     await pass_checks(handle)
-    await announce(handle, advanced=advanced, rank=rank)
+    await announce(handle, advanced=advanced, rank=rank, reserve=reserve)
     return handle
 
 
@@ -163,6 +164,23 @@ async def test_a_conditional_visit_waits_for_remediation_and_a_recheck(
     assert to_verifier.count(f"verification_visit/{key}") == 1
     assert {f"verification_method/{key}", "verification_conditional/1", "verification_pass"} <= set(to_team)
     await keep_history(handle, "project_verified_after_remediation")
+
+
+async def test_a_ranked_project_outside_the_reserve_line_ends_when_told_and_one_inside_waits(
+    time_env: WorkflowEnvironment, worker: Worker, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    calendar = liaoning_calendar_from(await time_env.get_current_time())
+    waiting = await entered(time_env, worker, sessions, calendar, advanced=False, rank=4, reserve=True)
+    leaving = await entered(time_env, worker, sessions, calendar, advanced=False, rank=9, reserve=False)
+    status = await wait_for(waiting, lambda s: s.review_phase == "reserve" and s.waiting_on is not None)
+    assert (status.stage, status.waiting_on) == ("first_round_review", "organiser")
+    assert status.deadline == window_of(calendar, Stage.FIRST_PUBLIC_NOTICE).closes_at
+    ended = await wait_for(leaving, lambda s: s.outcome is not None)  # at once, not when the notice closes
+    assert (ended.outcome, ended.decisions[-1].decision) == ("not_advanced", "reject")
+    assert ended.decisions[-1].decided_at < window_of(calendar, Stage.FIRST_ROUND_REVIEW).closes_at
+    async with sessions() as session:
+        sent = set((await session.scalars(select(Mail.milestone).where(Mail.workflow_id == leaving.id))).all())
+    assert "first_round_not_advanced" in sent
 
 
 async def test_a_fail_disqualifies_and_the_next_of_the_track_is_promoted_from_the_reserve(

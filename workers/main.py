@@ -7,7 +7,8 @@ import logging
 from contextlib import suppress
 
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.calendar import CalendarActivities
 from activities.eligibility import EligibilityActivities
@@ -46,7 +47,7 @@ def smtp_config(settings: Settings) -> SmtpConfig:
 
 def build_worker(client: Client, settings: Settings) -> Worker:
     """A worker with every workflow and activity, its adapters built from the settings."""
-    sessions = make_sessionmaker(make_engine(settings.effective_database_url))
+    sessions = make_sessionmaker(make_engine(settings.effective_database_url, settings.database_busy_timeout_seconds))
     mail = MailActivities(sessions, SmtpSender(smtp_config(settings)), MailRenderer(), settings.mail_sender)
     records = RecordActivities(sessions)
     notices = NoticeActivities(sessions, mail)
@@ -61,6 +62,8 @@ def build_worker(client: Client, settings: Settings) -> Worker:
         task_queue=settings.temporal_task_queue,
         workflows=WORKFLOWS,
         max_concurrent_activities=settings.effective_worker_activities,
+        max_cached_workflows=settings.worker_cached_workflows,
+        workflow_runner=SandboxedWorkflowRunner() if settings.worker_sandbox else UnsandboxedWorkflowRunner(),
         activities=[
             mail.send_mail,
             mail.resend_mail,

@@ -233,7 +233,8 @@ class FirstRoundReview(ReservePromotion):
             await self._mail("first_round_advanced", "first_round_advanced", rank=rank)
         else:
             await self._mail("first_round_not_advanced", "first_round_not_advanced", reason=result.reason)
-            if result.rank is not None and workflow.patched(VERIFICATION_PATCH):
+            in_line = result.reserve if result.reserve is not None else result.rank is not None  # older runs: all
+            if in_line and workflow.patched(VERIFICATION_PATCH):
                 from_reserve = await self._wait_in_reserve(result)
                 if from_reserve is not None:
                     return from_reserve

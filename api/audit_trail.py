@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_principal
 from db.audit import AuditEntry, append_audit
+from db.models import AuditRecord
 
 
 async def audit(
@@ -28,3 +30,23 @@ async def audit(
             details=details,
         ),
     )
+
+
+async def audit_once(
+    session: AsyncSession,
+    request: Request,
+    idempotency_key: str | None,
+    action: str,
+    object_type: str,
+    object_id: str,
+    **details: Any,
+) -> None:
+    """Record the act, unless it is a repeat (same `Idempotency-Key`) of one already recorded: a repeated request is
+    one act, in the trail as in the workflow."""
+    if idempotency_key is not None:
+        earlier = await session.scalars(
+            select(AuditRecord.details).where(AuditRecord.action == action, AuditRecord.object_id == object_id)
+        )
+        if any(d.get("idempotency_key") == idempotency_key for d in earlier):
+            return
+    await audit(session, request, action, object_type, object_id, idempotency_key=idempotency_key, **details)

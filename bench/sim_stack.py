@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -64,6 +65,7 @@ class SimStack:
         self.workers = workers
         self.overrides = overrides or {}  # settings under test (worker_sandbox, worker_cached_workflows, ...)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._commands: dict[str, tuple[list[str], dict[str, str], Path]] = {}
         self.settings = Settings.model_validate({})
 
     async def start(self) -> Settings:
@@ -105,7 +107,28 @@ class SimStack:
         out = (logs / f"{name}.log").open("ab")
         process = subprocess.Popen(command, env=os.environ | env, stdout=out, stderr=subprocess.STDOUT)
         self.processes[name] = process
+        self._commands[name] = (command, env, logs)
         return process
+
+    def worker_names(self) -> list[str]:
+        """The worker processes' names."""
+        return [name for name in self.processes if name.startswith("worker-")]
+
+    def running(self, name: str) -> bool:
+        """Whether that process is alive."""
+        return self.processes[name].poll() is None
+
+    def signal(self, name: str, sig: int) -> None:
+        """Send a signal to one process of the stack and reap it if it ends."""
+        process = self.processes[name]
+        process.send_signal(sig)
+        if sig == signal.SIGKILL:
+            process.wait(10)
+
+    def restart(self, name: str) -> None:
+        """Start that process again with the same command and settings (its peak memory then counts afresh)."""
+        command, env, logs = self._commands[name]
+        self._spawn(name, command, env, logs)
 
     def pids(self, names: tuple[str, ...]) -> dict[str, int]:
         """The process ids of these parts of the stack."""

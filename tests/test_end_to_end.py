@@ -137,6 +137,8 @@ async def test_moving_a_deadline_moves_every_projects_timer(
         for _ in range(2)
     ]
     assert decided.status_code == repeated.status_code == 200 and decided.json() == repeated.json()
+    trail = (await api.get("/audit", params={"object_id": ids[0]})).json()
+    assert [r["details"].get("idempotency_key") for r in trail if r["action"] == "project.decided"] == ["once"]
     final = await eventually(
         lambda: _read_when(api, ids[0], lambda p: p["outcome"] == "disqualified" and p["log"][-1]["kind"] == "outcome")
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import uuid
 from collections import Counter
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from config import Settings
-from db.models import Judge, Score
+from db.models import AuditRecord, Judge, Score
 from db.outbox import Mail
 from domain.roles import Role
 from tests.conftest import TEST_DATABASE
@@ -168,6 +169,24 @@ async def _whole_stage(
         assert response.status_code == 200, response.text
 
     await gather_limited([score(j, p) for j, tasks in inboxes.items() for p in tasks if (j, p) not in quiet], 48)
+    # A judge whose answer got lost sends the same sheet again with the same key: taken once, the same answer.
+    judge, project_id = next((j, p) for j, tasks in inboxes.items() for p in tasks if (j, p) not in quiet)
+    sheet = {"values": dict.fromkeys(("innovation", "data_value", "application", "business_model", "team"), 77)}
+    key = {"Idempotency-Key": f"sheet-{uuid.uuid4().hex}"}
+    url = f"/projects/{project_id}/scores"
+    sent, repeated = [await clients[judge].post(url, json=sheet, headers=key) for _ in range(2)]
+    assert sent.status_code == repeated.status_code == 200 and sent.json() == repeated.json(), repeated.text
+    async with sessions() as session:
+        versions = await session.scalars(
+            select(Score.version).where(Score.project_id == project_id, Score.judge_account_id == int(judge))
+        )
+        assert sorted(versions) == [1, 2] and sent.json()["version"] == 2  # the first sheet and this one, not three
+        audited = await session.scalars(
+            select(AuditRecord.details).where(
+                AuditRecord.action == "score.submitted", AuditRecord.object_id == project_id
+            )
+        )
+        assert [d.get("idempotency_key") for d in audited].count(key["Idempotency-Key"]) == 1
     waiting = (await api.get(f"/competitions/{code}/reviews/waiting")).json()
     assert [w["project_id"] for w in waiting] == [unranked]
     assert waiting[0]["valid_scores"] == 2 and len(waiting[0]["waiting_on"]) == 3
@@ -223,7 +242,7 @@ async def _whole_stage(
     async with sessions() as session:
         stored = await session.scalar(select(func.count()).select_from(Score).where(Score.project_id.in_(reviewed)))
         conflicts = await session.scalar(select(Judge.declared_conflicts).where(Judge.account_id == int(declarer)))
-    assert stored == 5 * len(reviewed) - len(quiet)
+    assert stored == 5 * len(reviewed) - len(quiet) + 1  # and the one judge's second version (sent twice)
     assert conflicts == [declared]
     for client in clients.values():
         await client.aclose()

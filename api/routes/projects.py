@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import WorkflowHandle
 
-from api.audit_trail import audit
+from api.audit_trail import audit, audit_once
 from api.auth import PrincipalDep, authorize_project, guard
 from api.deps import CipherDep, RegistryDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
@@ -185,9 +185,10 @@ async def decide(
         result = await project_handle(client, project_id).execute_update(
             ProjectWorkflow.decide, decision, id=f"decision-{idempotency_key}" if idempotency_key else None
         )
-    await audit(
+    await audit_once(
         session,
         request,
+        idempotency_key,
         "project.decided",
         "project",
         project_id,
@@ -195,7 +196,6 @@ async def decide(
         decision=result.decision,
         effect=result.effect,
         reason=body.reason,
-        idempotency_key=idempotency_key,
     )
     await session.commit()
     return DecisionOut(stage=result.stage, decision=result.decision, effect=result.effect, decided_at=result.decided_at)

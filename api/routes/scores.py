@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel, Field, StringConstraints
 
-from api.audit_trail import audit
+from api.audit_trail import audit_once
 from api.auth import PrincipalDep, authorize_project, guard
 from api.deps import SessionDep, TemporalDep
 from api.errors import ApiError
@@ -75,7 +75,16 @@ async def submit(
             ScoreSubmission(str(principal.account_id), body.values, body.comment),
             id=f"score-{idempotency_key}" if idempotency_key else None,
         )
-    await audit(session, request, "score.submitted", "project", project_id, version=record.version, total=record.total)
+    await audit_once(
+        session,
+        request,
+        idempotency_key,
+        "score.submitted",
+        "project",
+        project_id,
+        version=record.version,
+        total=record.total,
+    )
     await session.commit()
     return _out(record, show_judge=False)
 

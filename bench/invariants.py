@@ -1,0 +1,152 @@
+"""What must hold after a season run through faults: every project ended as its decisions say, every decision and
+score sheet recorded once, every mail in the outbox delivered once to the SMTP server, the audit chain intact."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowExecutionStatus
+
+from bench.phases import bounded
+from db.models import Assignment, ProjectEvent, Score
+from db.outbox import Mail
+from devtools.mail_sink import read_store
+from workflows.search_attributes import OUTCOME
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """One checked property: whether it holds, over how many things, and what was found when it did not."""
+
+    name: str
+    holds: bool
+    checked: int
+    detail: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        """For the report."""
+        return asdict(self)
+
+
+async def settled_outbox(sessions: async_sessionmaker[AsyncSession], code: str, within: float = 300) -> Counter[str]:
+    """The outbox's statuses for the competition once nothing is queued or sending (or the wait ran out)."""
+    counts: Counter[str] = Counter()
+    for _ in range(int(within)):
+        async with sessions() as session:
+            rows = await session.execute(
+                select(Mail.status, func.count()).where(Mail.workflow_id.like(f"{code}%")).group_by(Mail.status)
+            )
+            counts = Counter({status: n for status, n in rows.all()})
+        if not counts["queued"] and not counts["sending"]:
+            break
+        await asyncio.sleep(1)
+    return counts
+
+
+async def check_all(
+    client: Client,
+    sessions: async_sessionmaker[AsyncSession],
+    http: httpx.AsyncClient,
+    code: str,
+    mail_store: Path,
+) -> list[Invariant]:
+    """Every invariant of the chaos run, each with its count."""
+    query = f"WorkflowType = 'ProjectWorkflow' AND ContestCompetition = '{code}'"
+    runs = [w async for w in client.list_workflows(query)]
+    statuses = Counter(w.status.name if w.status else "?" for w in runs)
+    ended = statuses[WorkflowExecutionStatus.COMPLETED.name]
+    found: list[Invariant] = [
+        Invariant(
+            "every project's workflow completed (none running, failed or terminated)",
+            ended == len(runs),
+            len(runs),
+            str(dict(statuses)),
+        )
+    ]
+    async with sessions() as session:
+        logged = dict(
+            (
+                await session.execute(
+                    select(ProjectEvent.project_id, ProjectEvent.reason).where(
+                        ProjectEvent.project_id.like(f"{code}-%"), ProjectEvent.kind == "outcome"
+                    )
+                )
+            ).all()
+        )
+        decisions = Counter(
+            (
+                await session.execute(
+                    select(ProjectEvent.project_id).where(
+                        ProjectEvent.project_id.like(f"{code}-%"), ProjectEvent.kind == "decision"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        sheets = await session.scalar(
+            select(func.count()).select_from(Score).where(Score.project_id.like(f"{code}-%"), Score.round == "first")
+        )
+        assigned = await session.scalar(
+            select(func.count()).select_from(Assignment).where(Assignment.project_id.like(f"{code}-%"))
+        )
+    mismatched = [w.id for w in runs if w.typed_search_attributes.get(OUTCOME) != logged.get(w.id)]
+    found.append(
+        Invariant(
+            "each project's logged outcome is its workflow's outcome",
+            not mismatched,
+            len(runs),
+            ", ".join(mismatched[:5]),
+        )
+    )
+
+    async def decided(workflow_id: str) -> tuple[str, int]:
+        result = await client.get_workflow_handle(workflow_id).result()
+        return workflow_id, len(result.decisions)
+
+    made = dict(await bounded([lambda w=w: decided(w.id) for w in runs], 16))  # type: ignore[misc]
+    twice = [p for p, n in made.items() if decisions.get(p, 0) != n]
+    found.append(
+        Invariant(
+            "every accepted decision is in the project's log exactly once",
+            not twice,
+            sum(made.values()),
+            ", ".join(twice[:5]),
+        )
+    )
+    found.append(
+        Invariant(
+            "every first-round sheet stored once (one per assignment, no repeated version)",
+            sheets == assigned,
+            sheets or 0,
+            f"{sheets} sheets for {assigned} assignments",
+        )
+    )
+    outbox = await settled_outbox(sessions, code)
+    async with sessions() as session:
+        sent = set((await session.scalars(select(Mail.idempotency_key).where(Mail.status == "sent"))).all())
+    delivered = Counter(str(m["X-ContestFlow-Key"]).strip() for m in await asyncio.to_thread(read_store, mail_store))
+    doubled = [k for k, n in delivered.items() if n > 1]
+    missing = sent - set(delivered)
+    stray = set(delivered) - sent
+    found.append(
+        Invariant(
+            "every outbox mail delivered to the SMTP server exactly once, none left queued",
+            not doubled and not missing and not stray and not outbox["queued"] and not outbox["sending"],
+            len(sent),
+            f"outbox {dict(outbox)}; doubled {doubled[:3]}; not delivered {sorted(missing)[:3]}; "
+            f"unknown {sorted(stray)[:3]}",
+        )
+    )
+    chain = (await http.get("/audit/verify")).json()
+    found.append(
+        Invariant("the audit chain verifies", bool(chain["intact"]), int(chain["records"]), str(chain["problem"] or ""))
+    )
+    return found

@@ -49,6 +49,14 @@ async def temporal_call(not_found: ApiError) -> AsyncIterator[None]:
             ) from exc
         if exc.status == RPCStatusCode.NOT_FOUND:
             raise not_found from exc
+        if exc.status == RPCStatusCode.CANCELLED and "timeout" in exc.message.lower():
+            # No worker answered in time (one was restarting, say): the run is fine, its state is late.
+            raise ApiError(
+                503,
+                "workflow_unreadable",
+                "项目流程暂时没有响应，请稍后重试",
+                "the project's workflow did not answer in time; please try again shortly",
+            ) from exc
         if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
             raise ApiError(
                 503,

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import time
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
@@ -68,6 +69,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         finally:
             await killer.stop()
             await season.close()
+    except BaseException:
+        if args.keep:  # leave the stack up to look at what went wrong (Temporal UI, logs, databases)
+            traceback.print_exc()
+            print(f"kept for inspection: {stack.folder}, Temporal at {settings.temporal_address}", flush=True)
+            await asyncio.sleep(args.keep)
+        raise
     finally:
         stack.stop()
     return {
@@ -117,6 +124,7 @@ def main() -> None:
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--kill-every", type=float, default=45.0, help="mean seconds between worker SIGKILLs")
     parser.add_argument("--seed", type=int, default=9)
+    parser.add_argument("--keep", type=float, default=0, help="after a failure, keep the stack up this many seconds")
     args = parser.parse_args()
     report = asyncio.run(run(args))
     RESULTS.mkdir(exist_ok=True)

@@ -90,6 +90,8 @@ class Rebase(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Rewrite scheme, host and port; keep the path and everything else."""
         request.url = request.url.copy_with(scheme=self._base.scheme, host=self._base.host, port=self._base.port)
+        # The simulator's users wait as long as it takes (a chaos run kills the worker under their updates).
+        request.extensions["timeout"] = httpx.Timeout(600).as_dict()
         request.headers["host"] = f"{self._base.host}:{self._base.port}"
         return await self._inner.handle_async_request(request)
 

@@ -66,6 +66,7 @@ class SimStack:
         self.overrides = overrides or {}  # settings under test (worker_sandbox, worker_cached_workflows, ...)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self._commands: dict[str, tuple[list[str], dict[str, str], Path]] = {}
+        self._retired: dict[str, float] = {}  # CPU seconds of the earlier lives of restarted processes
         self.settings = Settings.model_validate({})
 
     async def start(self) -> Settings:
@@ -121,6 +122,7 @@ class SimStack:
     def signal(self, name: str, sig: int) -> None:
         """Send a signal to one process of the stack and reap it if it ends."""
         process = self.processes[name]
+        self._retired[name] = self._retired.get(name, 0.0) + cpu_seconds(process.pid)  # its CPU so far
         process.send_signal(sig)
         if sig == signal.SIGKILL:
             process.wait(10)
@@ -140,7 +142,11 @@ class SimStack:
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds used so far by each running process of the stack."""
-        return {name: cpu_seconds(p.pid) for name, p in self.processes.items() if p.poll() is None}
+        return {
+            name: cpu_seconds(p.pid) + self._retired.get(name, 0.0)
+            for name, p in self.processes.items()
+            if p.poll() is None
+        }
 
     def stop(self) -> None:
         """Terminate in reverse order; kill what lingers."""

@@ -232,7 +232,9 @@ class Season:
 
     async def rank(self) -> dict[str, Any]:
         """The ranking of every project, finalists allocated per track in proportion."""
-        body = {"allocation": {"mode": "proportional", "minimum": 2, "total": min(84, self.projects // 4)}}
+        total = min(84, self.projects // 4)
+        minimum = 2 if total >= 2 * len(self.track_codes) else 0  # small runs: no floor per track
+        body = {"allocation": {"mode": "proportional", "minimum": minimum, "total": total}}
         run: dict[str, Any] = expect(await self.http.post(f"/competitions/{self.code}/rankings", json=body))
         return run
 

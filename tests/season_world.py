@@ -63,9 +63,10 @@ async def window(api: httpx.AsyncClient, code: str, stage: str) -> tuple[datetim
 
 
 async def end_now(api: httpx.AsyncClient, code: str, stage: str) -> None:
-    """Close a running stage a second from now."""
+    """Close a stage a second from now, or a second after it opens when that is still ahead (a fast driver can ask
+    within the second the previous stage was given)."""
     opens_at, _ = await window(api, code, stage)
-    await move(api, code, stage, min(opens_at, datetime.now(UTC)), datetime.now(UTC) + timedelta(seconds=1))
+    await move(api, code, stage, opens_at, max(opens_at, datetime.now(UTC)) + timedelta(seconds=1))
 
 
 async def team_client(

@@ -5,6 +5,7 @@ that keeps their address out of the workflow's history."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from dataclasses import replace
@@ -159,3 +160,27 @@ async def test_an_upheld_objection_disqualifies_the_project(
     assert await mails_to(sessions, objector) == ["objection_upheld"]
     assert f"objection_upheld/{objection}" in await mails_to(sessions, team)
     await keep_history(handle, "project_objection_upheld")
+
+
+async def test_a_ruling_that_arrives_while_another_is_announced_is_acted_on_at_once(
+    time_env: WorkflowEnvironment, worker: Worker, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    handle, calendar, _ = await in_first_notice(time_env, worker, sessions)
+    now: datetime = await time_env.get_current_time()
+    filed = []
+    for n in range(2):
+        objection = await stored_objection(sessions, handle.id, f"objector{n}-{uuid.uuid4().hex[:6]}@example.com")
+        await handle.execute_update(
+            ProjectWorkflow.file_objection, ObjectionFiled(objection, "first_public_notice", now, "competitor")
+        )
+        filed.append(objection)
+    dismissed = ObjectionRuling(filed[0], "dismissed", "证明材料真实有效", "组委会 张华")
+    upheld = ObjectionRuling(filed[1], "upheld", "应用案例与实际不符", "组委会 张华")
+    # The second ruling lands while the notice announces the first (a mail and a stored ruling each).
+    await asyncio.gather(
+        handle.execute_update(ProjectWorkflow.rule_objection, dismissed),
+        handle.execute_update(ProjectWorkflow.rule_objection, upheld),
+    )
+    status = await wait_for(handle, lambda s: s.outcome is not None)  # real seconds: no skipping to the close
+    assert status.outcome == "disqualified"
+    assert status.decisions[-1].decided_at < window_of(calendar, Stage.FIRST_PUBLIC_NOTICE).closes_at

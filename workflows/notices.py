@@ -24,6 +24,10 @@ with workflow.unsafe.imports_passed_through():
 # From this patch on, notice stages take objections and wait for rulings; histories from before it run the plain
 # stage (pass at close unless an organiser decides).
 NOTICE_PATCH = "notice-objections"
+# From this patch on, a notice acts on a ruling that arrives while it is announcing an earlier one (it used to sleep
+# until the notice closed: the chaos run caught it), and announces only its own objections' rulings (the final
+# notice used to announce the first notice's again).
+NOTICE_RULINGS_PATCH = "notice-rulings-once"
 NOTICE_STAGES = (Stage.FIRST_PUBLIC_NOTICE, Stage.FINAL_PUBLIC_NOTICE)
 RULINGS = ("upheld", "dismissed")
 
@@ -109,11 +113,16 @@ class NoticeObjections(ProjectCore):
         organiser's)."""
         told: set[int] = set()
         reminders = 0
+        fixed = workflow.patched(NOTICE_RULINGS_PATCH)
         while True:
+            seen = (self._objections_version, self._calendar_revision)  # what this pass has looked at
             if self._pending is not None:
                 record, self._pending = self._pending, None
                 return record
-            for objection in [o for o in self._objections.values() if o.state in RULINGS]:
+            ruled = [
+                o for o in self._objections.values() if o.state in RULINGS and (o.stage == stage.value or not fixed)
+            ]
+            for objection in ruled:
                 if objection.objection_id in told:
                     continue
                 told.add(objection.objection_id)
@@ -142,11 +151,12 @@ class NoticeObjections(ProjectCore):
                     await self._remind_committee(stage, len(unruled), reminders)
                     continue
                 self._publish("held_by_objection", "committee", window.closes_at, overdue=True)
-            await self._wait_for_notice_change(until, stage)
+            await self._wait_for_notice_change(until, stage, seen if fixed else None)
 
-    async def _wait_for_notice_change(self, until: datetime, stage: Stage) -> None:
-        """Sleep until `until`, or until an objection, a ruling, a decision or a calendar change arrives."""
-        seen = (self._objections_version, self._calendar_revision)
+    async def _wait_for_notice_change(self, until: datetime, stage: Stage, seen: tuple[int, int] | None) -> None:
+        """Sleep until `until`, or until an objection, a ruling, a decision or a calendar change arrives that the
+        last pass did not see (`seen`; None: only one arriving from now on, as before the patch)."""
+        seen = seen or (self._objections_version, self._calendar_revision)
 
         def woken() -> bool:
             return self._pending is not None or (self._objections_version, self._calendar_revision) != seen

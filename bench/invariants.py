@@ -18,6 +18,7 @@ from bench.phases import bounded
 from db.models import Assignment, ProjectEvent, Score
 from db.outbox import Mail
 from devtools.mail_sink import read_store
+from workflows.project import ProjectWorkflow
 from workflows.search_attributes import OUTCOME
 
 
@@ -91,11 +92,21 @@ async def check_all(
             .scalars()
             .all()
         )
-        sheets = await session.scalar(
-            select(func.count()).select_from(Score).where(Score.project_id.like(f"{code}-%"), Score.round == "first")
+        sheets = dict(
+            (
+                await session.execute(
+                    select(Score.round, func.count()).where(Score.project_id.like(f"{code}-%")).group_by(Score.round)
+                )
+            ).all()
         )
-        assigned = await session.scalar(
-            select(func.count()).select_from(Assignment).where(Assignment.project_id.like(f"{code}-%"))
+        submitted = dict(
+            (
+                await session.execute(
+                    select(Assignment.kind, func.count())
+                    .where(Assignment.project_id.like(f"{code}-%"), Assignment.state == "submitted")
+                    .group_by(Assignment.kind)
+                )
+            ).all()
         )
     mismatched = [w.id for w in runs if w.typed_search_attributes.get(OUTCOME) != logged.get(w.id)]
     found.append(
@@ -108,7 +119,7 @@ async def check_all(
     )
 
     async def decided(workflow_id: str) -> tuple[str, int]:
-        result = await client.get_workflow_handle(workflow_id).result()
+        result = await client.get_workflow_handle_for(ProjectWorkflow.run, workflow_id).result()
         return workflow_id, len(result.decisions)
 
     made = dict(await bounded([lambda w=w: decided(w.id) for w in runs], 16))  # type: ignore[misc]
@@ -121,12 +132,13 @@ async def check_all(
             ", ".join(twice[:5]),
         )
     )
+    expected = {"first_round": submitted.get("judge", 0), "final_review": submitted.get("final_judge", 0)}
     found.append(
         Invariant(
-            "every first-round sheet stored once (one per assignment, no repeated version)",
-            sheets == assigned,
-            sheets or 0,
-            f"{sheets} sheets for {assigned} assignments",
+            "every score sheet stored once: one per submitted assignment, in each round, no repeated version",
+            sheets == expected,
+            sum(sheets.values()),
+            f"sheets {sheets} for submitted assignments {expected}",
         )
     )
     outbox = await settled_outbox(sessions, code)

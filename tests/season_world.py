@@ -255,7 +255,9 @@ async def through_first_notice(
         await verify_all(api, transport, sessions, [*finalists[2:], expected])
         finalists = [*finalists[1:], expected]
         await wait_stage(client, code, "first_public_notice", len(finalists))
-        await end_now(api, code, "technical_verification")
+        await end_now(api, code, "technical_verification")  # the notice opens a second from now: wait for it
+        opens, _ = await window(api, code, "first_public_notice")
+        await asyncio.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()) + 0.2)
         listing = (await public.get(f"/competitions/{code}/notices/first_public_notice")).json()
         assert sorted(p["project_id"] for p in listing["projects"]) == sorted(finalists)
     return finalists
@@ -345,7 +347,8 @@ async def final_to_ceremony(
     planned = (await api.post(f"/competitions/{code}/ceremony", json=invitation)).json()
     awarded = len(final["awards"]) - 1
     assert planned == {"version": 1, "invited": awarded, "not_invited": [target]}
-    await move(api, code, "ceremony", datetime.now(UTC), datetime.now(UTC) + timedelta(seconds=5))
+    day = max(c_open, datetime.now(UTC))  # not before the award stage closes (a second after the notice)
+    await move(api, code, "ceremony", day, day + timedelta(seconds=5))
     completed = len(finalists) - 1
     query = f"WorkflowType = 'ProjectWorkflow' AND ContestCompetition = '{code}' AND ContestOutcome = 'completed'"
     for _ in range(240):

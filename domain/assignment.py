@@ -146,4 +146,5 @@ def replacement(
         and loads.get(j.id, 0) < j.max_load
         and conflict(j, project) is None
     ]
-    return min(candidates, key=lambda j: (loads.get(j.id, 0), j.id), default=None)
+    # Ties go to the earliest account: ids are numbers in strings, so compare them as numbers ("99" before "100").
+    return min(candidates, key=lambda j: (loads.get(j.id, 0), len(j.id), j.id), default=None)

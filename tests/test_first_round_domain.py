@@ -156,3 +156,9 @@ def test_finalist_allocation_proportional_with_minimum_or_fixed() -> None:
     t0 = datetime(2025, 7, 1, tzinfo=UTC)
     rankings = rank_by_track([RankEntry(f"P{i}", "industry", float(i), {}, t0) for i in range(5)], [])
     assert [r.project_id for r in select(rankings, {"industry": 2})] == ["P4", "P3"]
+
+
+def test_a_replacement_tie_goes_to_the_earlier_account_in_number_order() -> None:
+    project = ProjectProfile("P1", "t", frozenset({"U1"}))
+    judges = [JudgeProfile(i, frozenset({"t"}), frozenset({f"J{i}"}), 5) for i in ("100", "99")]
+    assert replacement(project, [], judges, {}) == judges[1]  # 99 before 100 as numbers, not as text

@@ -15,6 +15,7 @@ from temporalio.service import RPCError
 from activities.contracts import BroadcastResult, CalendarBroadcast, MailRequest
 from activities.mail import MailActivities
 from db.models import Competition, Problem, Project, Team, Track
+from db.outbox import Mail
 from domain.calendar import local_text, windows_to_plain
 from domain.stages import STAGE_ORDER, Stage, rule_for
 from workflows.search_attributes import STAGE
@@ -41,11 +42,25 @@ class CalendarActivities:
             )
             zone = ZoneInfo((await session.get_one(Competition, code)).timezone)
             contacts = await self._contacts(session, code) if broadcast.moved else {}
+            milestone = f"calendar_changed/{broadcast.revision}"
+            begun = await self._mailed(session, code, milestone) if broadcast.moved else set()
         query = f'WorkflowType="ProjectWorkflow" AND ContestCompetition="{code}" AND ExecutionStatus="Running"'
         last_moved = max((STAGE_ORDER.index(Stage(s)) for s in broadcast.moved), default=-1)
         changes = _changes_text(broadcast, zone)
         gate = asyncio.Semaphore(FAN_OUT)
         signalled = failed = 0
+
+        async def mail(workflow_id: str) -> None:
+            context = dict(contacts[workflow_id])
+            await self._mail.deliver(
+                MailRequest(
+                    workflow_id=workflow_id,
+                    milestone=milestone,
+                    recipient=context.pop("contact_email"),
+                    template="calendar_changed",
+                    context={**context, **changes},
+                )
+            )
 
         async def reach(workflow_id: str, stage: str | None) -> None:
             nonlocal signalled, failed
@@ -56,25 +71,29 @@ class CalendarActivities:
                 except RPCError as exc:
                     failed += 1
                     activity.logger.warning("calendar not delivered to %s: %s", workflow_id, exc)
-                context = contacts.get(workflow_id)
-                if context is not None and stage and STAGE_ORDER.index(Stage(stage)) <= last_moved:
-                    await self._mail.deliver(
-                        MailRequest(
-                            workflow_id=workflow_id,
-                            milestone=f"calendar_changed/{broadcast.revision}",
-                            recipient=context.pop("contact_email"),
-                            template="calendar_changed",
-                            context={**context, **changes},
-                        )
-                    )
+                moved_ahead = STAGE_ORDER.index(Stage(stage)) <= last_moved if stage else False
+                if workflow_id in contacts and (moved_ahead or workflow_id in begun):
+                    await mail(workflow_id)
                 activity.heartbeat(signalled + failed)
 
-        tasks = [
-            asyncio.create_task(reach(w.id, w.typed_search_attributes.get(STAGE)))
-            async for w in self._client.list_workflows(query)
-        ]
+        reached = []
+        tasks = []
+        async for w in self._client.list_workflows(query):
+            reached.append(w.id)
+            tasks.append(asyncio.create_task(reach(w.id, w.typed_search_attributes.get(STAGE))))
         await asyncio.gather(*tasks)
+        # An earlier attempt's mails to projects that have since moved on or ended are finished too, never dropped.
+        await asyncio.gather(*(mail(w) for w in begun.difference(reached) if w in contacts))
         return BroadcastResult(signalled, failed)
+
+    async def _mailed(self, session: AsyncSession, code: str, milestone: str) -> set[str]:
+        """The projects an earlier attempt of this broadcast already began to mail."""
+        rows = await session.scalars(
+            select(Mail.workflow_id)
+            .join(Project, Project.id == Mail.workflow_id)
+            .where(Project.competition_code == code, Mail.milestone == milestone)
+        )
+        return set(rows)
 
     async def _contacts(self, session: AsyncSession, code: str) -> dict[str, dict[str, str]]:
         """Project id → what a team's mail needs (read here, so addresses stay out of workflow histories)."""

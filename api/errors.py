@@ -11,8 +11,10 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.service import RPCError
 
 from api.database_errors import RETRY_AFTER_SECONDS, database_unavailable
+from api.temporal_outage import temporal_unreachable
 
 logger = logging.getLogger("contestflow.api")
 
@@ -33,6 +35,16 @@ def competition_not_found(code: str) -> ApiError:
 def project_not_found(project_id: str) -> ApiError:
     """The 404 for an unknown project (also for one the caller may not see)."""
     return ApiError(404, "project_not_found", f"没有编号为 {project_id} 的项目", f"no project '{project_id}'")
+
+
+def temporal_unavailable() -> ApiError:
+    """The 503 for a Temporal call that could not reach the server; the caller may send the request again."""
+    return ApiError(
+        503,
+        "temporal_unavailable",
+        "工作流服务暂不可用，请稍后重试",
+        "the workflow service is unavailable; please try again shortly",
+    )
 
 
 # Workflow rejection codes and the HTTP status each one answers with (conflicts with state → 409).
@@ -138,6 +150,17 @@ def install_error_handlers(app: FastAPI) -> None:
             ),
             status_code=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, exc: RPCError) -> JSONResponse:
+        # A Temporal call outside temporal_call (a calendar read, say) that could not reach the server.
+        if not temporal_unreachable(exc):
+            return unexpected(request, exc)
+        logger.warning("temporal unreachable on %s %s: %s", request.method, request.url.path, exc)
+        e = temporal_unavailable()
+        return JSONResponse(
+            error_body(e.code, e.zh, e.en), status_code=e.status, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
         )
 
     @app.exception_handler(Exception)

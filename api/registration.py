@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError
 
 from api.accounts import check_password_strength, create_account
 from api.errors import ApiError, competition_not_found
@@ -28,15 +30,16 @@ from domain.eligibility import UnitFacts, Violation, evaluate
 from domain.identifiers import mask_id_number, mask_phone
 from domain.review import parse_review
 from domain.roles import Role
-from domain.stages import Stage
+from domain.stages import Stage, rule_for
 from security.passwords import hashed
 from security.personal_data import PersonalDataCipher
 from workflows import presentation
 from workflows import search_attributes as sa
 from workflows.competition import CompetitionWorkflow, competition_workflow_id
-from workflows.contracts import CalendarView, MaterialsState, ProjectStart
+from workflows.contracts import CalendarView, MaterialsState, ProjectStart, ProjectStatus
 from workflows.project import ProjectWorkflow
 
+logger = logging.getLogger("contestflow.api")
 REGISTRY_WAIT = 3.0  # seconds the API waits on the credit registry before leaving the check to the workflow
 CONFLICTS = frozenset({"registration_closed", "team_second_project", "team_second_competition"})
 
@@ -318,3 +321,27 @@ async def start_project_workflow(
                 project.id, project.name, team.name, track.name, problem.code, problem.title, competition.name
             ),
         )
+
+
+def as_started(entry: Entry, project_id: str, materials: MaterialsState) -> ProjectStatus:
+    """The project's state as its workflow starts it, for the reply when the new workflow cannot be read at once."""
+    return ProjectStatus(
+        project_id=project_id,
+        stage=Stage.REGISTRATION.value,
+        outcome=None,
+        waiting_on=rule_for(Stage.REGISTRATION).waiting_on,
+        deadline=window_of(entry.calendar.windows, Stage.REGISTRATION).closes_at,
+        overdue=False,
+        calendar_revision=entry.calendar.revision,
+        calendar=list(entry.calendar.windows),
+        materials=materials,
+    )
+
+
+async def discard_workflow(client: Client, project_id: str) -> None:
+    """End, as far as Temporal can be reached, a project's run whose registration was not stored (a failed commit,
+    a start whose answer was lost): its number is never given again, and no one would ever act on it."""
+    try:
+        await client.get_workflow_handle(project_id).terminate(reason="registration not stored; the team may retry")
+    except (RPCError, asyncio.CancelledError):
+        logger.warning("could not discard the run of unstored project %s", project_id)

@@ -9,7 +9,8 @@ from temporalio.client import WorkflowQueryFailedError, WorkflowUpdateFailedErro
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import REJECTION_STATUS, ApiError
+from api.errors import REJECTION_STATUS, ApiError, temporal_unavailable
+from api.temporal_outage import temporal_unreachable
 
 
 def _from_application_error(error: ApplicationError) -> ApiError:
@@ -57,11 +58,6 @@ async def temporal_call(not_found: ApiError) -> AsyncIterator[None]:
                 "项目流程暂时没有响应，请稍后重试",
                 "the project's workflow did not answer in time; please try again shortly",
             ) from exc
-        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
-            raise ApiError(
-                503,
-                "temporal_unavailable",
-                "工作流服务暂不可用，请稍后重试",
-                "the workflow service is unavailable; please try again shortly",
-            ) from exc
+        if temporal_unreachable(exc):
+            raise temporal_unavailable() from exc
         raise

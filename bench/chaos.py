@@ -1,5 +1,6 @@
 """The chaos run (`make chaos`): the national simulator's season on a fresh embedded stack while the worker is
-killed with SIGKILL at random moments and started again, then every invariant checked — each project ended as its
+killed with SIGKILL at random moments and started again, the dev server is restarted twice on its persistent state
+and the API once (its users trying again), then every invariant checked — each project ended as its
 decisions say, each decision and sheet recorded once, each mail delivered once, the audit chain intact. Prints the
 faults and the invariants with their counts and keeps them in bench/results/chaos-N.json and .md."""
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from temporalio.client import Client
 
-from bench.faults import FaultLog, WorkerKiller
+from bench.faults import FaultLog, WorkerKiller, restart_during
 from bench.invariants import check_all
 from bench.phases import Timeline
 from bench.sim_report import RESULTS, machine
@@ -47,13 +48,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             with timeline.phase("close registration", args.projects):
                 await season.close_registration()
             with timeline.phase("qualification and screening", 2 * args.projects):
-                await season.check_all()
+                async with restart_during(stack, log, "temporal", after=2.0):  # decisions retried with their keys
+                    await season.check_all()
             with timeline.phase("judges", 2 * args.judges):
                 await season.onboard_judges()
-                await season.assign()
+                async with restart_during(stack, log, "temporal", after=0.5):  # under the assignment's signals
+                    await season.assign()
                 await season.judges_sign_in()
             with timeline.phase("score sheets", 5 * args.projects):
-                await season.score()
+                async with restart_during(stack, log, "api", after=3.0):  # judges send their sheets again
+                    await season.score()
             with timeline.phase("rank, confirm and announce", args.projects):
                 ranking = await season.rank()
                 await season.confirm(ranking)
@@ -68,6 +72,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 invariants = await check_all(client, sessions, season.http, season.code, stack.folder / "mail")
         finally:
             await killer.stop()
+            retried = season.retried
             await season.close()
     except BaseException:
         if args.keep:  # leave the stack up to look at what went wrong (Temporal UI, logs, databases)
@@ -85,7 +90,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "judges": args.judges,
         "database": args.database,
         "phases": timeline.as_json(),
-        "faults": {"worker SIGKILL": log.count("worker SIGKILL"), "worker restarted": log.count("worker restarted")},
+        "faults": {
+            kind: log.count(kind)
+            for kind in ("worker SIGKILL", "worker restarted", "temporal restarted", "api restarted")
+        }
+        | {"requests the users sent again": retried},
         "fault_log": log.events,
         "invariants": [i.as_json() for i in invariants],
         "passed": all(i.holds for i in invariants),

@@ -7,6 +7,8 @@ import asyncio
 import random
 import signal
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from bench.sim_stack import SimStack
@@ -61,3 +63,31 @@ class WorkerKiller:
             await asyncio.sleep(self._down)
             self._stack.restart(name)
             self._log.record("worker restarted", name)
+
+
+@asynccontextmanager
+async def restart_during(stack: SimStack, log: FaultLog, name: str, after: float) -> AsyncIterator[None]:
+    """Restart a service (`temporal`: the dev server on its persistent state; `api`) `after` seconds into the
+    block, or as the block ends if it is quicker; the block's end waits until the service is back."""
+    began = asyncio.Event()
+
+    async def restart() -> None:
+        began.set()
+        log.record("restart begun", name)
+        await stack.restart_gracefully(name)
+        log.record(f"{name} restarted", name)
+
+    async def later() -> None:
+        await asyncio.sleep(after)
+        await restart()
+
+    task = asyncio.create_task(later())
+    try:
+        yield
+    finally:
+        if began.is_set():
+            await task
+        else:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await restart()

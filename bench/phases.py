@@ -80,12 +80,51 @@ def expect(response: httpx.Response, *statuses: int) -> Any:
     return response.json() if response.content else None
 
 
+class Patient(httpx.AsyncBaseTransport):
+    """A user who tries again while the service restarts: when the API cannot be reached (the request never got
+    there) or answers 503 (nothing was done), and — for reads and requests with an Idempotency-Key — when the
+    connection broke before the answer; other failures are the run's to report."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport | None = None, patience: float = 300.0) -> None:
+        self._inner = inner or httpx.AsyncHTTPTransport()
+        self._patience = patience
+        self.retried = 0  # requests sent again, for the chaos report
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send, and send again with backoff while the service is away, up to `patience` seconds."""
+        await request.aread()  # a body that can be sent again
+        repeatable = request.method in ("GET", "HEAD") or "idempotency-key" in request.headers
+        deadline, pause = time.monotonic() + self._patience, 0.25
+        while True:
+            try:
+                response = await self._inner.handle_async_request(request)
+            except httpx.ConnectError:
+                pass
+            except (httpx.RemoteProtocolError, httpx.ReadError):
+                if not repeatable:
+                    raise
+            else:
+                if response.status_code != 503:
+                    return response
+                await response.aread()
+                await response.aclose()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{request.method} {request.url.path}: the service stayed away {self._patience} s")
+            self.retried += 1
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 5.0)
+
+    async def aclose(self) -> None:
+        """Close the pool."""
+        await self._inner.aclose()
+
+
 class Rebase(httpx.AsyncBaseTransport):
     """Sends requests addressed to any host (the season driver's `http://t`) to the live API over HTTP."""
 
     def __init__(self, base: str) -> None:
         self._base = httpx.URL(base)
-        self._inner = httpx.AsyncHTTPTransport(retries=1)
+        self._inner = Patient()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Rewrite scheme, host and port; keep the path and everything else."""
@@ -94,6 +133,11 @@ class Rebase(httpx.AsyncBaseTransport):
         request.extensions["timeout"] = httpx.Timeout(600).as_dict()
         request.headers["host"] = f"{self._base.host}:{self._base.port}"
         return await self._inner.handle_async_request(request)
+
+    @property
+    def retried(self) -> int:
+        """Requests sent again."""
+        return self._inner.retried
 
     async def aclose(self) -> None:
         """Close the pool."""

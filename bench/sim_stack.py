@@ -85,6 +85,7 @@ class SimStack:
                 "log_level": "WARNING",
                 "token_minutes": 24 * 60,  # judges stay signed in for a long run
                 "personal_data_key": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                "mail_delivery_lookup": "sink",  # the store below is the sink's: a mail in doubt is looked up there
             }
             | self.overrides
         )
@@ -94,7 +95,7 @@ class SimStack:
         logs.mkdir(parents=True)
         temporal = self._spawn("temporal", temporal_command(s), env, logs)
         await asyncio.to_thread(wait_for_port, int(s.temporal_address.rpartition(":")[2]), temporal, "Temporal")
-        store = self.folder / "mail"
+        store = s.mail_store_dir
         sink = [sys.executable, "-m", "devtools.mail_sink", "--port", str(s.smtp_port), "--store", str(store)]
         await asyncio.to_thread(wait_for_port, s.smtp_port, self._spawn("mail-sink", sink, env, logs), "SMTP sink")
         await asyncio.to_thread(upgrade_to_head, s.effective_database_url)
@@ -126,6 +127,21 @@ class SimStack:
         process.send_signal(sig)
         if sig == signal.SIGKILL:
             process.wait(10)
+
+    async def restart_gracefully(self, name: str) -> None:
+        """Stop a service with SIGTERM (as a deploy does), start it again and wait until it listens."""
+        s = self.settings
+        ports = {"temporal": int(s.temporal_address.rpartition(":")[2]), "api": s.api_port}
+        process = self.processes[name]
+        self._retired[name] = self._retired.get(name, 0.0) + cpu_seconds(process.pid)
+        process.terminate()
+        try:
+            await asyncio.to_thread(process.wait, 30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait, 10)
+        self.restart(name)
+        await asyncio.to_thread(wait_for_port, ports[name], self.processes[name], name)
 
     def restart(self, name: str) -> None:
         """Start that process again with the same command and settings (its peak memory then counts afresh)."""

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.accounts import create_account
-from bench.phases import Rebase, bounded, expect
+from bench.phases import Patient, Rebase, bounded, expect
 from catalogs import bundled_catalogs
 from db.models import ProjectEvent
 from db.outbox import Mail
@@ -43,8 +43,10 @@ class Season:
         concurrency: int,
     ) -> None:
         limits = httpx.Limits(max_connections=concurrency * 2, max_keepalive_connections=concurrency * 2)
-        self.http = httpx.AsyncClient(base_url=base, timeout=3600, limits=limits)  # the organisers' office
-        self.anon = httpx.AsyncClient(base_url=base, timeout=600, limits=limits)  # teams, judges, the public
+        self.patience = [Patient(httpx.AsyncHTTPTransport(limits=limits)) for _ in range(2)]
+        # the organisers' office; teams, judges and the public — both try again while the API restarts
+        self.http = httpx.AsyncClient(base_url=base, timeout=3600, transport=self.patience[0])
+        self.anon = httpx.AsyncClient(base_url=base, timeout=600, transport=self.patience[1])
         self.transport = Rebase(base)
         self.client, self.sessions = client, sessions
         self.projects, self.judges, self.concurrency = projects, judges, concurrency
@@ -144,9 +146,13 @@ class Season:
         """Qualification and screening pass for every project; done once every screening is in the logs."""
 
         async def one(project_id: str) -> None:
-            expect(await self.http.post(f"/projects/{project_id}/qualification", json={"decision": "pass"}))
+            once = {"Idempotency-Key": f"{project_id}-qualification"}  # a repeat after a restart is taken once
+            expect(
+                await self.http.post(f"/projects/{project_id}/qualification", json={"decision": "pass"}, headers=once)
+            )
             screening = {"decision": "pass", "score": 80, "organisation": "辽宁省数据评估中心"}
-            expect(await self.http.post(f"/projects/{project_id}/screening", json=screening))
+            once = {"Idempotency-Key": f"{project_id}-screening"}
+            expect(await self.http.post(f"/projects/{project_id}/screening", json=screening, headers=once))
 
         await bounded([lambda p=p: one(p) for p in self.project_ids], self.concurrency)  # type: ignore[misc]
         await self._until(lambda: self._logged("screening"), self.projects)
@@ -224,7 +230,7 @@ class Season:
 
         async def one(account_id: int, project_id: str) -> None:
             values = {k: self.rng.randint(50, 100) for k in SHEET_KEYS}
-            headers = self.judge_headers[account_id]
+            headers = self.judge_headers[account_id] | {"Idempotency-Key": f"{project_id}-first-round-{account_id}"}
             expect(await self.anon.post(f"/projects/{project_id}/scores", json={"values": values}, headers=headers))
 
         await bounded([lambda a=a, p=p: one(a, p) for a, p in sheets], self.concurrency)  # type: ignore[misc]
@@ -294,6 +300,11 @@ class Season:
         return await final_to_ceremony(
             self.http, self.transport, self.client, self.sessions, self.code, finalists, self.tracks, judges
         )
+
+    @property
+    def retried(self) -> int:
+        """Requests the users sent again while a service was away."""
+        return sum(p.retried for p in self.patience) + self.transport.retried
 
     async def close(self) -> None:
         """Close every client."""

@@ -119,7 +119,7 @@ def export(
 
 @mails.command("list")
 def list_mails(
-    status: Annotated[str | None, typer.Option(help="queued, sending, sent or failed")] = None,
+    status: Annotated[str | None, typer.Option(help="queued, sending, sent, failed or uncertain")] = None,
     workflow: Annotated[str | None, typer.Option(help="Workflow id prefix, e.g. a competition code")] = None,
     limit: int = 50,
 ) -> None:

@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     smtp_starttls: bool = Field(False, description="Upgrade with STARTTLS after connecting")
     smtp_timeout_seconds: float = 10.0
     mail_sender: str = "ContestFlow 大赛组委会 <noreply@contestflow.localhost>"
+    mail_delivery_lookup: Literal["none", "sink"] = Field(
+        "none",
+        description=(
+            "How a mail in doubt (the connection broke after the message was handed over) is settled: `sink` looks"
+            " for it in the embedded SMTP sink's store (mail_store_dir); `none` holds it as uncertain for organisers"
+        ),
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000

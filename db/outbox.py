@@ -12,7 +12,10 @@ from db.models import Base, utcnow
 
 
 class Mail(Base):
-    """The outbox: one row per (workflow, milestone, recipient), so each mail goes out exactly once."""
+    """The outbox: one row per (workflow, milestone, recipient), so each mail goes out exactly once.
+
+    status: queued → sending → sent; failed (refused for good); uncertain (the connection broke after the message
+    was handed over and the server cannot be asked: an organiser decides whether to resend)."""
 
     __tablename__ = "mails"
 
@@ -31,3 +34,4 @@ class Mail(Base):
     template: Mapped[str | None] = mapped_column(String(64))  # with `context`: what a resend renders again
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     resent: Mapped[int] = mapped_column(default=0, server_default="0")  # organisers' resends of a failed mail
+    sending_since: Mapped[datetime | None]  # when the attempt that is sending it claimed it (its lease starts)

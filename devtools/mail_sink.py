@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import itertools
 import time
 from contextlib import suppress
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,19 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 
+def message_id_tag(message_id: str) -> str:
+    """The short digest of a Message-ID that ends a stored message's file name, so it can be found by name."""
+    return hashlib.sha256(message_id.strip().encode()).hexdigest()[:16]
+
+
+def _message_id_of(content: bytes) -> str:
+    """The Message-ID header of a raw message (empty when it has none)."""
+    return str(BytesHeaderParser(policy=policy.default).parsebytes(content).get("Message-ID", ""))
+
+
 class StoringHandler:
-    """Writes each accepted message, with its envelope recipients, to one file in the store folder."""
+    """Writes each accepted message, with its envelope recipients, to one file in the store folder, named by
+    arrival and by its Message-ID's digest."""
 
     def __init__(self, store: Path) -> None:
         self.store = store
@@ -25,12 +38,12 @@ class StoringHandler:
         self._counter = itertools.count(1)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        """Store the message; the file name orders messages by arrival."""
+        """Store the message before answering 250; the file name orders messages by arrival."""
         content = envelope.original_content or b""
         if isinstance(content, str):
             content = content.encode()
         header = f"X-Envelope-To: {', '.join(envelope.rcpt_tos)}\r\n".encode()
-        name = f"{time.time_ns()}-{next(self._counter):06d}.eml"
+        name = f"{time.time_ns()}-{next(self._counter):06d}-{message_id_tag(_message_id_of(content))}.eml"
         tmp = self.store / f".{name}.tmp"
         tmp.write_bytes(header + content)
         tmp.rename(self.store / name)
@@ -72,6 +85,30 @@ def read_store(store: Path) -> list[EmailMessage]:
     """Every message in a store folder, in arrival order."""
     files = sorted(store.glob("*.eml"))
     return [message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+
+
+def read_store_headers(store: Path) -> list[EmailMessage]:
+    """The headers of every message in a store folder, in arrival order (fast: bodies are not parsed)."""
+    parser = BytesHeaderParser(policy=policy.default)
+    messages: list[EmailMessage] = []
+    for path in sorted(store.glob("*.eml")):
+        with path.open("rb") as f:
+            messages.append(parser.parse(f))
+    return messages
+
+
+class SinkStoreLookup:
+    """The outbox's delivery lookup for the embedded sink: whether a message with this Message-ID is in the store
+    (the sink writes the file before it answers 250, so a file there means the server took the message)."""
+
+    def __init__(self, store: Path) -> None:
+        self._store = store
+
+    async def delivered(self, message_id: str) -> bool | None:
+        """True when the sink holds the message, False when it does not."""
+        tag = message_id_tag(message_id)
+        found = await asyncio.to_thread(lambda: next(self._store.glob(f"*-{tag}.eml"), None))
+        return found is not None
 
 
 async def _serve(store: Path, host: str, port: int) -> None:

@@ -86,22 +86,28 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @pytest.fixture(scope="session")
-def mail_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
-    """A real SMTP server on loopback storing every message as a file."""
-    with MailSink(tmp_path_factory.mktemp("mail"), port=free_port()) as sink:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test stack's data folder (uploads, the mail sink's store)."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="session")
+def mail_sink(data_dir: Path) -> Iterator[MailSink]:
+    """A real SMTP server on loopback storing every message as a file where `make run` keeps them."""
+    with MailSink(data_dir / "mail", port=free_port()) as sink:
         yield sink
 
 
 @pytest.fixture(scope="session")
-def settings_factory(database_url: str, mail_sink: MailSink, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def settings_factory(database_url: str, mail_sink: MailSink, data_dir: Path):  # type: ignore[no-untyped-def]
     """Settings for the test stack, with overrides per test."""
-    data_dir = tmp_path_factory.mktemp("data")
 
     def make(**overrides: object) -> Settings:
         values: dict[str, object] = {
             "data_dir": data_dir,
             "database_url": database_url,
             "smtp_port": mail_sink.port,
+            "mail_delivery_lookup": "sink",  # as `make run`: a mail in doubt is looked up in the sink's store
             "temporal_task_queue": f"test-{uuid.uuid4().hex[:8]}",
             "personal_data_key": TEST_PERSONAL_DATA_KEY,
         }

@@ -1,5 +1,5 @@
 """The organisers' own views through the API on the dev server: the dashboard's counts per stage and track and its
-overdue list by judge, and the mail log with a failed mail resent exactly once by a worker."""
+overdue list by judge, and the mail log with a failed or uncertain mail resent exactly once by a worker."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ from devtools.mail_sink import MailSink, read_store
 from tests.conftest import free_port
 from tests.helpers import complete_proofs, eventually, keep_history, registration_body, rehearsal, seed_judge
 from tests.test_mail import RefusingHandler, activities, request
+from tests.test_mail_in_doubt import SilentAfterData
+from tests.test_mail_in_doubt import activities as in_doubt_activities
 
 
 async def test_dashboard_counts_projects_and_names_late_judges(
@@ -95,3 +97,34 @@ async def test_a_failed_mail_is_listed_and_resent_once(
     assert (again.status_code, again.json()["error"]["code"]) == (409, "mail_already_sent")
     unknown = await api.post("/mails/999999999/resend")
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "mail_not_found")
+
+
+async def test_a_mail_in_doubt_is_listed_as_uncertain_and_an_organisers_resend_sends_it_once(
+    api: httpx.AsyncClient,
+    dev_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    mail_sink: MailSink,
+    tmp_path: Path,
+) -> None:
+    # The relay took the message and never answered, and this deployment cannot ask it: held, not sent again.
+    req = request(f"doubt-{uuid.uuid4().hex[:8]}@example.com")
+    with MailSink(tmp_path, port=free_port(), handler=SilentAfterData(tmp_path, store=False)) as silent:
+        receipt = await ActivityEnvironment().run(in_doubt_activities(sessions, silent, None).send_mail, req)
+    assert receipt.status == "uncertain"
+    log = await api.get("/mails", params={"status": "uncertain", "workflow_id": req.workflow_id})
+    assert log.status_code == 200 and log.json()["total"] == 1, log.text
+    held = log.json()["mails"][0]
+    assert "cannot be asked" in held["last_error"] and held["sending_since"] is None
+
+    # The team says it has nothing: the organiser resends, and the mail goes out once.
+    resend = await api.post(f"/mails/{held['id']}/resend")
+    assert resend.status_code == 202, resend.text
+
+    async def sent() -> Mail | None:
+        async with sessions() as session:
+            row = (await session.execute(select(Mail).where(Mail.id == held["id"]))).scalar_one()
+            return row if row.status == "sent" else None
+
+    row = await eventually(sent)
+    assert row.resent == 1
+    assert [m["X-Envelope-To"] for m in read_store(mail_sink.store)].count(req.recipient) == 1

@@ -107,10 +107,15 @@ async def _whole_stage(
     failed_qualification, failed_screening = ids[:3], ids[3:6]
     for project_id in failed_qualification:
         await wait_phase(api, project_id, "qualification")
-        response = await api.post(
-            f"/projects/{project_id}/qualification", json={"decision": "fail", "reason": "申报主体不在辽宁省内"}
-        )
-        assert response.status_code == 200, response.text
+        verdict = {"decision": "fail", "reason": "申报主体不在辽宁省内"}
+        once = {"Idempotency-Key": f"qualification-{project_id}"}  # sent twice, as after a lost answer: taken once
+        response, repeated = [
+            await api.post(f"/projects/{project_id}/qualification", json=verdict, headers=once) for _ in range(2)
+        ]
+        assert response.status_code == repeated.status_code == 200, (response.text, repeated.text)
+        assert response.json() == repeated.json()
+        trail = (await api.get("/audit", params={"object_id": project_id})).json()
+        assert [r["action"] for r in trail].count("qualification.decided") == 1
     await pass_checks_via_api(api, sessions, ids[6:])
     for project_id in failed_screening:
         await wait_phase(api, project_id, "qualification")

@@ -22,6 +22,7 @@ from checks.registry import make_registry
 from config import Settings, get_settings
 from config.temporal import connect_temporal
 from db.session import make_engine, make_sessionmaker
+from devtools.mail_sink import SinkStoreLookup
 from telemetry.logs import configure_logging
 from telemetry.metrics import worker_runtime
 from telemetry.tracing import tracing_interceptors
@@ -48,7 +49,8 @@ def smtp_config(settings: Settings) -> SmtpConfig:
 def build_worker(client: Client, settings: Settings) -> Worker:
     """A worker with every workflow and activity, its adapters built from the settings."""
     sessions = make_sessionmaker(make_engine(settings.effective_database_url, settings.database_busy_timeout_seconds))
-    mail = MailActivities(sessions, SmtpSender(smtp_config(settings)), MailRenderer(), settings.mail_sender)
+    lookup = SinkStoreLookup(settings.mail_store_dir) if settings.mail_delivery_lookup == "sink" else None
+    mail = MailActivities(sessions, SmtpSender(smtp_config(settings)), MailRenderer(), settings.mail_sender, lookup)
     records = RecordActivities(sessions)
     notices = NoticeActivities(sessions, mail)
     calendar = CalendarActivities(sessions, client, mail)

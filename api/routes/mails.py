@@ -23,7 +23,7 @@ from domain.roles import Action
 from workflows.mail_resend import MailResendWorkflow, resend_workflow_id
 
 router = APIRouter(prefix="/mails", tags=["organisers"])
-MailStatus = Literal["queued", "sending", "sent", "failed"]
+MailStatus = Literal["queued", "sending", "sent", "failed", "uncertain"]
 
 
 class MailOut(BaseModel):
@@ -40,6 +40,7 @@ class MailOut(BaseModel):
     last_error: str | None
     created_at: datetime
     sent_at: datetime | None
+    sending_since: datetime | None = None  # an attempt's claim; `sending` long after it means the attempt died
 
 
 class MailPage(BaseModel):
@@ -70,7 +71,8 @@ async def mail_log(
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> MailPage:
-    """Failed mails are what organisers look for: `?status=failed`."""
+    """Failed and uncertain mails are what organisers look for: `?status=failed`, `?status=uncertain` (the
+    connection broke after the server was handed the mail and it cannot be asked: resend if the team says so)."""
     query = select(Mail)
     if state is not None:
         query = query.where(Mail.status == state)

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Header, Request, status
+from fastapi import APIRouter, Request, status
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import WorkflowHandle
 
 from api.audit_trail import audit, audit_once
 from api.auth import PrincipalDep, authorize_project, guard
-from api.deps import CipherDep, RegistryDep, SessionDep, SettingsDep, TemporalDep
+from api.deps import CipherDep, IdempotencyKey, RegistryDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.materials import materials_state
-from api.registration import check_entry, start_project_workflow, store_entry
+from api.registration import as_started, check_entry, discard_workflow, start_project_workflow, store_entry
 from api.schemas import (
     AssignmentIn,
     AssignmentOut,
@@ -32,11 +30,10 @@ from api.views import windows_out
 from db import models
 from domain.roles import Action, Role
 from domain.stages import Stage, rule_for
-from workflows.contracts import DecisionRequest, ProjectResult
+from workflows.contracts import DecisionRequest, ProjectResult, ProjectStatus
 from workflows.project import ProjectWorkflow
 
 router = APIRouter(tags=["projects"])
-IdempotencyKey = Annotated[str | None, Header(max_length=200, description="Repeat-safe key for this decision")]
 HIDDEN_ACTOR = "组委会 committee"
 
 
@@ -76,9 +73,19 @@ async def register_project(
         representatives=len(body.team.representatives),
     )
     materials = await materials_state(session, project)
-    await start_project_workflow(client, settings, entry, project, team, materials, body.team.lead_unit.is_sme)
-    await session.commit()
-    return await _project_out(project, session, client, Role.TEAM)
+    try:
+        await start_project_workflow(client, settings, entry, project, team, materials, body.team.lead_unit.is_sme)
+        await session.commit()
+    except BaseException:
+        await discard_workflow(client, project.id)  # a run whose registration was not stored belongs to no one
+        raise
+    try:
+        return await _project_out(project, session, client, Role.TEAM)
+    except ApiError as exc:
+        if exc.status != 503:
+            raise
+        # Stored and started: a late read must not send the team to register twice.
+        return await _project_out(project, session, client, Role.TEAM, as_started(entry, project.id, materials))
 
 
 @router.get(
@@ -95,14 +102,21 @@ async def read_project(
     return await _project_out(project, session, client, principal.role)
 
 
-async def _project_out(project: models.Project, session: SessionDep, client: TemporalDep, role: Role) -> ProjectOut:
+async def _project_out(
+    project: models.Project,
+    session: SessionDep,
+    client: TemporalDep,
+    role: Role,
+    state: ProjectStatus | None = None,
+) -> ProjectOut:
     competition = await session.get(models.Competition, project.competition_code)
     team = await session.get(models.Team, project.team_id)
     assert competition is not None and team is not None
-    async with temporal_call(
-        ApiError(503, "workflow_missing", "项目工作流暂不可读", "the project's workflow is missing")
-    ):
-        state = await project_handle(client, project.id).query(ProjectWorkflow.status)
+    if state is None:
+        async with temporal_call(
+            ApiError(503, "workflow_missing", "项目工作流暂不可读", "the project's workflow is missing")
+        ):
+            state = await project_handle(client, project.id).query(ProjectWorkflow.status)
     log = (
         await session.scalars(
             select(models.ProjectEvent)

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import func, select
 
 from activities.contracts import ReviewerSlot
-from api.audit_trail import audit
+from api.audit_trail import audit, audit_once
 from api.auth import PrincipalDep, authorize_project, guard
-from api.deps import SessionDep, TemporalDep
+from api.deps import IdempotencyKey, SessionDep, TemporalDep
 from api.errors import ApiError, competition_not_found
 from api.routes.materials import SupplementIn, request_supplement
 from api.schemas import Strict
@@ -87,6 +87,7 @@ async def qualify(
     session: SessionDep,
     principal: PrincipalDep,
     client: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> dict[str, object]:
     """A fail ends the project as not advanced and mails the team; a supplement request waits for the team."""
     project = await authorize_project(session, principal, Action.QUALIFICATION_DECIDE, project_id)
@@ -99,9 +100,13 @@ async def qualify(
         return {"kind": "qualification", "decision": "supplement", "supplement": asked.model_dump(mode="json")}
     async with temporal_call(CLOSED):
         record = await client.get_workflow_handle_for(ProjectWorkflow.run, project.id).execute_update(
-            ProjectWorkflow.qualify, TaskDecision(body.decision, principal.username, body.reason)
+            ProjectWorkflow.qualify,
+            TaskDecision(body.decision, principal.username, body.reason),
+            id=f"qualification-{idempotency_key}" if idempotency_key else None,
         )
-    await audit(session, request, "qualification.decided", "project", project.id, decision=body.decision)
+    await audit_once(
+        session, request, idempotency_key, "qualification.decided", "project", project.id, decision=body.decision
+    )
     await session.commit()
     return _task(record).model_dump(mode="json")
 
@@ -119,15 +124,25 @@ async def screen(
     session: SessionDep,
     principal: PrincipalDep,
     client: TemporalDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> TaskOut:
     """Pass sends the project to the expert review; fail ends it as not advanced, with a mail."""
     project = await authorize_project(session, principal, Action.SCREENING_RECORD, project_id)
     verdict = TaskDecision(body.decision, principal.username, body.reason, body.score, body.organisation)
     async with temporal_call(CLOSED):
         record = await client.get_workflow_handle_for(ProjectWorkflow.run, project.id).execute_update(
-            ProjectWorkflow.screen, verdict
+            ProjectWorkflow.screen, verdict, id=f"screening-{idempotency_key}" if idempotency_key else None
         )
-    await audit(session, request, "screening.recorded", "project", project.id, decision=body.decision, score=body.score)
+    await audit_once(
+        session,
+        request,
+        idempotency_key,
+        "screening.recorded",
+        "project",
+        project.id,
+        decision=body.decision,
+        score=body.score,
+    )
     await session.commit()
     return _task(record)
 

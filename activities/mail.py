@@ -203,17 +203,18 @@ class MailActivities:
         return MailReceipt(message_id, "uncertain", False)
 
     async def _mark_sent(self, request: MailRequest, message_id: str, settled_by: str | None) -> None:
+        """Sent, with its audit entry — once, even when a cancelled write is made again."""
         details = {"milestone": request.milestone, "message_id": message_id}
         if settled_by is not None:
             details["found_in_server_store_after"] = settled_by
-        await self._mark(
-            request.idempotency_key,
-            status="sent",
-            last_error=None,
-            sent_at=datetime.now(UTC),
-            sending_since=None,
-            audit=self._audit(request, "mail.sent", details),
-        )
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(Mail)
+                .where(Mail.idempotency_key == request.idempotency_key, Mail.status != "sent")
+                .values(status="sent", last_error=None, sent_at=datetime.now(UTC), sending_since=None)
+            )
+            if getattr(result, "rowcount", 0):
+                await append_audit(session, self._audit(request, "mail.sent", details))
 
     def _audit(self, request: MailRequest, action: str, details: dict[str, str]) -> AuditEntry:
         return AuditEntry(

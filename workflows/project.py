@@ -30,10 +30,11 @@ with workflow.unsafe.imports_passed_through():
         SupplementStatus,
         TaskRecord,
     )
+    from workflows.core import LOCAL_RECORDS_PATCH, MAIL_FAST_PATCH
     from workflows.errors import rejection
     from workflows.final_review import FINAL_PATCH, FinalReview
     from workflows.first_round import FIRST_ROUND_PATCH
-    from workflows.notices import NOTICE_PATCH, NOTICE_STAGES, NoticeObjections
+    from workflows.notices import NOTICE_PATCH, NOTICE_RULINGS_PATCH, NOTICE_STAGES, NoticeObjections
     from workflows.registration import RegistrationStage
     from workflows.scoring import FirstRoundScoring
     from workflows.stage_contracts import CeremonyInvitation, Promotion, RoadshowSlot, VerificationView
@@ -41,6 +42,21 @@ with workflow.unsafe.imports_passed_through():
     from workflows.verification import VERIFICATION_PATCH, TechnicalVerification
 
 NEGATIVE_DECISIONS = frozenset(DECISION_OUTCOMES)
+# From this patch on, a new run decides every patch in its first workflow task, before any local activity. Decided
+# where first needed, a patch checked just after a local activity could not be replayed when the activity's marker
+# and the code after it fell into different workflow tasks (the first task timed out under a killed worker): on
+# replay the code runs on before the SDK has read the next task's patch marker (TMPRL1100, found by the chaos run).
+PATCHES_UP_FRONT = "patches-up-front"
+EVERY_PATCH = (
+    LOCAL_RECORDS_PATCH,
+    MAIL_FAST_PATCH,
+    FIRST_ROUND_PATCH,
+    VERIFICATION_PATCH,
+    FINAL_PATCH,
+    CEREMONY_PATCH,
+    NOTICE_PATCH,
+    NOTICE_RULINGS_PATCH,
+)
 
 
 @workflow.defn
@@ -97,6 +113,9 @@ class ProjectWorkflow(
     @workflow.run
     async def run(self, start: ProjectStart) -> ProjectResult:
         """Registration mail, then each stage until a decision ends the run or the ceremony is over."""
+        if workflow.patched(PATCHES_UP_FRONT):
+            for patch in EVERY_PATCH:
+                workflow.patched(patch)  # remembered: every later check of it answers the same without a marker
         await self._mail("registration_received", "registration_received")
         outcome = Outcome.COMPLETED
         for stage in STAGE_ORDER:

@@ -120,6 +120,10 @@ def markdown(report: dict[str, Any]) -> str:
         "| phase | seconds |",
         "|---|---:|",
         *(f"| {p['name']} | {p['seconds']} |" for p in report["phases"]),
+        "",
+        "Every fault, seconds from the start of the season:",
+        "",
+        *(f"- {at:.1f} s: {kind} ({target})" for at, kind, target in report["fault_log"]),
     ]
     return "\n".join(lines) + "\n"
 

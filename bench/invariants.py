@@ -18,8 +18,20 @@ from bench.phases import bounded
 from db.models import Assignment, ProjectEvent, Score
 from db.outbox import Mail
 from devtools.mail_sink import read_store_headers
+from domain.stages import DECISION_OUTCOMES, Decision, Outcome
+from workflows.contracts import ProjectResult
 from workflows.project import ProjectWorkflow
 from workflows.search_attributes import OUTCOME
+
+
+def outcome_by_rules(result: ProjectResult, reached_final: bool) -> str:
+    """The outcome the rules give a project for its decisions: the first negative decision's (reject, disqualify,
+    withdraw); without one, completed when it went through the final, not advanced when the first round or the
+    verification left it out."""
+    negative = [Decision(d.decision) for d in result.decisions if Decision(d.decision) in DECISION_OUTCOMES]
+    if negative:
+        return DECISION_OUTCOMES[negative[0]].value
+    return Outcome.COMPLETED.value if reached_final else Outcome.NOT_ADVANCED.value
 
 
 @dataclass(frozen=True)
@@ -118,17 +130,34 @@ async def check_all(
         )
     )
 
-    async def decided(workflow_id: str) -> tuple[str, int]:
-        result = await client.get_workflow_handle_for(ProjectWorkflow.run, workflow_id).result()
-        return workflow_id, len(result.decisions)
+    async def result(workflow_id: str) -> ProjectResult:
+        return await client.get_workflow_handle_for(ProjectWorkflow.run, workflow_id).result()
 
-    made = dict(await bounded([lambda w=w: decided(w.id) for w in runs], 16))  # type: ignore[misc]
-    twice = [p for p, n in made.items() if decisions.get(p, 0) != n]
+    results = await bounded([lambda w=w: result(w.id) for w in runs], 16)  # type: ignore[misc]
+    async with sessions() as session:
+        in_final = set(
+            await session.scalars(
+                select(Assignment.project_id).where(
+                    Assignment.project_id.like(f"{code}-%"), Assignment.kind == "final_judge"
+                )
+            )
+        )
+    astray = [r.project_id for r in results if r.outcome != outcome_by_rules(r, r.project_id in in_final)]
+    found.append(
+        Invariant(
+            "every project ended as the rules give for its decisions (a negative decision's outcome; else completed"
+            " for the final's projects, not advanced for the rest)",
+            not astray,
+            len(results),
+            f"{dict(Counter(r.outcome for r in results))}; astray {astray[:5]}",
+        )
+    )
+    twice = [r.project_id for r in results if decisions.get(r.project_id, 0) != len(r.decisions)]
     found.append(
         Invariant(
             "every accepted decision is in the project's log exactly once",
             not twice,
-            sum(made.values()),
+            sum(len(r.decisions) for r in results),
             ", ".join(twice[:5]),
         )
     )

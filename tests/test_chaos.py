@@ -6,9 +6,12 @@ delivered once, the audit chain intact."""
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 
 from bench.chaos import markdown, run
+from bench.invariants import outcome_by_rules
 from tests.conftest import TEST_DATABASE
+from workflows.contracts import DecisionRecord, ProjectResult
 
 
 async def test_a_small_season_under_kills_and_restarts_loses_nothing_and_does_nothing_twice() -> None:
@@ -30,3 +33,17 @@ async def test_a_small_season_under_kills_and_restarts_loses_nothing_and_does_no
     failed = [i for i in report["invariants"] if not i["holds"]]
     assert not failed, failed
     assert {i["checked"] > 0 for i in report["invariants"]} == {True}
+
+
+def test_the_outcome_the_rules_give_follows_the_first_negative_decision_else_the_final() -> None:
+    def result(*decisions: str) -> ProjectResult:
+        records = [
+            DecisionRecord("first_round_review", d, "organiser", "", datetime(2025, 6, 1, tzinfo=UTC))
+            for d in decisions
+        ]
+        return ProjectResult("ln-P00001", "", "ceremony", records)
+
+    assert outcome_by_rules(result("advance", "disqualify"), reached_final=True) == "disqualified"
+    assert outcome_by_rules(result("withdraw"), reached_final=False) == "withdrawn"
+    assert outcome_by_rules(result("advance"), reached_final=True) == "completed"
+    assert outcome_by_rules(result(), reached_final=False) == "not_advanced"

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError, FailureError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import FinalResult, FirstRoundResult, MailRequest, ProjectEventRecord
@@ -35,7 +35,7 @@ ONE_ATTEMPT = RetryPolicy(maximum_attempts=1)
 ArgT = TypeVar("ArgT")
 
 
-def refused(exc: ActivityError | ApplicationError) -> bool:
+def refused(exc: FailureError) -> bool:
     """The relay refused the mail for good (5xx): it is failed in the outbox, and retrying cannot help. (A local
     activity's last failure arrives as the activity's own error, a regular one's inside an ActivityError.)"""
     cause = exc.cause if isinstance(exc, ActivityError) else exc
@@ -155,7 +155,7 @@ class ProjectCore:
                     summary=f"mail {milestone}",
                 )
                 return
-            except (ActivityError, ApplicationError) as exc:
+            except FailureError as exc:  # any failure of the one attempt: a timeout replays as a bare TimeoutError
                 if refused(exc):
                     workflow.logger.warning("mail %s refused for good: %s", milestone, exc.cause)
                     return

@@ -199,7 +199,9 @@ async def mails_once(sessions: async_sessionmaker[AsyncSession], code: str) -> i
     return len(rows)
 
 
-async def stage_is(api: httpx.AsyncClient, project_id: str, stage: str, within: float = 60) -> dict[str, Any]:
+async def stage_is(api: httpx.AsyncClient, project_id: str, stage: str, within: float = 240) -> dict[str, Any]:
+    """The project's view once it is in `stage` (or has ended). The wait outlasts a killed worker's activity: its
+    60 s start-to-close timeout, then the retry (the chaos run kills workers under these steps)."""
     deadline = asyncio.get_running_loop().time() + within
     body: dict[str, Any] = {}
     while asyncio.get_running_loop().time() < deadline:

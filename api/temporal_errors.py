@@ -60,4 +60,13 @@ async def temporal_call(not_found: ApiError) -> AsyncIterator[None]:
             ) from exc
         if temporal_unreachable(exc):
             raise temporal_unavailable() from exc
+        if "workflow task in failed state" in exc.message.lower():
+            # The server refuses updates while the run's task is being retried (its worker died mid-task): it
+            # recovers on the next attempt, so the same request may be sent again shortly.
+            raise ApiError(
+                503,
+                "workflow_recovering",
+                "项目流程正在恢复，请稍后重试",
+                "the project's workflow is recovering; please try again shortly",
+            ) from exc
         raise

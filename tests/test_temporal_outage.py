@@ -35,3 +35,15 @@ async def test_a_dropped_connection_becomes_a_503_the_client_may_retry() -> None
         async with temporal_call(ApiError(404, "x", "x", "x")):
             raise RPCError("h2 protocol error: http2 error", RPCStatusCode.CANCELLED, b"")
     assert (info.value.status, info.value.code) == (503, "temporal_unavailable")
+
+
+async def test_an_update_refused_while_the_run_recovers_is_a_503_too() -> None:
+    refused = RPCError(
+        "Unable to perform workflow execution update due to Workflow Task in failed state.",
+        RPCStatusCode.FAILED_PRECONDITION,
+        b"",
+    )
+    with pytest.raises(ApiError) as info:
+        async with temporal_call(ApiError(404, "x", "x", "x")):
+            raise refused
+    assert (info.value.status, info.value.code) == (503, "workflow_recovering")

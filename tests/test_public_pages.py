@@ -8,16 +8,18 @@ import asyncio
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
-from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -93,6 +95,24 @@ def fits(driver: WebDriver) -> bool:
     return bool(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1"))
 
 
+def left(element: WebElement) -> Callable[[WebDriver], bool]:
+    """Until the page holding `element` is gone. Chromium, asked in the middle of the navigation, may answer that
+    the node "does not belong to the document" instead of calling it stale: the same fact, said otherwise."""
+
+    def gone(_driver: WebDriver) -> bool:
+        try:
+            element.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc.msg):
+                return True
+            raise
+        return False
+
+    return gone
+
+
 def fill(driver: WebDriver, values: dict[str, str], evidence: Path) -> None:
     for name, value in values.items():
         box = driver.find_element(By.NAME, name)
@@ -103,7 +123,7 @@ def fill(driver: WebDriver, values: dict[str, str], evidence: Path) -> None:
     button.click()
     # The answer is a new page: wait until the old one is gone and the new one has its receipt or its errors.
     wait = WebDriverWait(driver, 30)
-    wait.until(expected_conditions.staleness_of(button))
+    wait.until(left(button))
     wait.until(lambda d: d.find_elements(By.ID, "receipt") or d.find_elements(By.ID, "errors"))
 
 
@@ -123,7 +143,7 @@ def visit(base: str, code: str, project_id: str, tmp: Path) -> Visit:
 
         link = driver.find_element(By.PARTIAL_LINK_TEXT, "初赛公示")
         link.click()
-        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(link))
+        WebDriverWait(driver, 30).until(left(link))
         WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.ID, "listing"))
         seen.listing = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#listing tbody tr")]
         seen.fits_phone["notice"] = fits(driver)
@@ -151,7 +171,7 @@ def visit(base: str, code: str, project_id: str, tmp: Path) -> Visit:
 
         link = driver.find_element(By.PARTIAL_LINK_TEXT, "结果")
         link.click()
-        WebDriverWait(driver, 30).until(expected_conditions.staleness_of(link))
+        WebDriverWait(driver, 30).until(left(link))
         seen.results = WebDriverWait(driver, 30).until(lambda d: d.find_element(By.TAG_NAME, "main")).text
         seen.fits_phone["results"] = fits(driver)
     finally:

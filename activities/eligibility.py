@@ -28,7 +28,10 @@ class EligibilityActivities:
         """Every rule over fresh facts; a registry that cannot answer fails the attempt (retried, never passed)."""
         async with self._sessions() as session:
             context, units, indexes = await stored_entry(session, project_id)
-            answer = await self._registry.lookup(codes_to_check(units))
+        # No connection held while the registry answers: the local one takes a connection of its own, and with every
+        # check holding one while waiting for a second the pool ran dry (PostgreSQL, 32 registrations at once).
+        answer = await self._registry.lookup(codes_to_check(units))
+        async with self._sessions() as session:
             facts = await entry_facts(session, context, units, indexes, answer, registration_open=True)
         violations = [v for v in evaluate(facts)]
         return EligibilityReport(project_id, violations)

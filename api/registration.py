@@ -97,6 +97,9 @@ async def check_entry(
         body.team.name,
     )
     units = tuple(unit_facts(u) for u in (body.team.lead_unit, *body.team.partner_units))
+    # Hand the request's connection back while the registry answers (nothing is written yet): the local registry
+    # takes a connection of its own, and a request holding one while waiting for another can drain the pool.
+    await session.commit()
     try:
         answer = await asyncio.wait_for(registry.lookup(codes_to_check(units)), REGISTRY_WAIT)
     except (RegistryUnavailable, TimeoutError):

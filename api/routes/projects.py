@@ -62,19 +62,21 @@ async def register_project(
     """Check the entry rules, store the registration (the contact's account included), start the workflow."""
     entry = await check_entry(session, client, registry, cipher, code, body)
     project, team = await store_entry(session, entry, body, cipher)
-    await audit(
-        session,
-        request,
-        "project.registered",
-        "project",
-        project.id,
-        team=team.name,
-        problem=project.problem_code,
-        representatives=len(body.team.representatives),
-    )
     materials = await materials_state(session, project)
     try:
         await start_project_workflow(client, settings, entry, project, team, materials, body.team.lead_unit.is_sme)
+        # The audit chain's head is one row every recorded act takes in turn: taken only now, just before the
+        # commit, so no other act (a mail marked sent, a score) waits on this registration's call to Temporal.
+        await audit(
+            session,
+            request,
+            "project.registered",
+            "project",
+            project.id,
+            team=team.name,
+            problem=project.problem_code,
+            representatives=len(body.team.representatives),
+        )
         await session.commit()
     except BaseException:
         await discard_workflow(client, project.id)  # a run whose registration was not stored belongs to no one

@@ -110,7 +110,7 @@ def markdown(figures: dict[str, Any]) -> str:
         f"{figures['raw_temporal']['updates']} updates/s, {figures['raw_temporal']['signals']} signals/s; CPU ms per "
         f"operation {figures['raw_temporal'].get('cpu_ms') or '—'}. The API path's registration also hashes a "
         "password (argon2id, about 40 ms of one core), writes the team, its unit and representatives and the audit "
-        "chain, answers with the workflow's state, and the workflow mails the team and checks eligibility: the ratio "
+        "chain, and the workflow mails the team and checks eligibility: the ratio "
         "is the price of that work, which the CPU column above measures.",
         f"History per project workflow (sample of {figures['histories']['sampled']}): median "
         f"{figures['histories']['events_median']} events / {figures['histories']['bytes_median']} bytes, max "

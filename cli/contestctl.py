@@ -199,7 +199,7 @@ def import_registration_rows(
     settings = get_settings()
 
     async def work(session: AsyncSession) -> BulkReport:
-        client = await connect_temporal(settings)
+        client = await connect_temporal(settings, wait_seconds=0)  # a command says at once that Temporal is away
         cipher = PersonalDataCipher(load_key(settings.personal_data_key, settings.data_dir))
         sessions = make_sessionmaker(make_engine(settings.effective_database_url))
         registry_port = make_registry(settings.credit_registry_url, settings.credit_registry_token, sessions)

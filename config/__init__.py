@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     temporal_tls_cert: str = Field("", description="Client certificate (PEM file) for mTLS to a Temporal cluster")
     temporal_tls_key: str = Field("", description="Its private key (PEM file)")
     temporal_api_key: str = Field("", description="API key for Temporal Cloud")
+    temporal_connect_wait_seconds: float = Field(
+        60.0, ge=0, description="How long a worker or the API starting waits for Temporal to answer before it exits"
+    )
     temporal_ui_port: int = 8233
     temporal_ui_url: str = ""
     database_busy_timeout_seconds: float = Field(

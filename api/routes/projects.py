@@ -81,13 +81,9 @@ async def register_project(
     except BaseException:
         await discard_workflow(client, project.id)  # a run whose registration was not stored belongs to no one
         raise
-    try:
-        return await _project_out(project, session, client, Role.TEAM)
-    except ApiError as exc:
-        if exc.status != 503:
-            raise
-        # Stored and started: a late read must not send the team to register twice.
-        return await _project_out(project, session, client, Role.TEAM, as_started(entry, project.id, materials))
+    # The reply is the state the run starts in, not a query of the new run: the query cost the worker a workflow task
+    # and the API a tenth of its CPU per registration, and a late read must not send the team to register twice.
+    return await _project_out(project, session, client, Role.TEAM, as_started(entry, project.id, materials))
 
 
 @router.get(

@@ -133,11 +133,15 @@ async def import_registrations(
     if dry_run or report.refused:
         return report
     started: list[str] = []
+    records: list[AuditEntry] = []
     try:
         for number, body, entry in accepted:
             project, team = await store_entry(session, entry, body, cipher)
-            await append_audit(
-                session,
+            materials = await materials_state(session, project)
+            await start_project_workflow(client, settings, entry, project, team, materials, body.team.lead_unit.is_sme)
+            started.append(project.id)
+            next(r for r in report.results if r.row == number).project_id = project.id
+            records.append(
                 AuditEntry(
                     actor.actor,
                     actor.role,
@@ -146,12 +150,11 @@ async def import_registrations(
                     project.id,
                     actor.request_id,
                     {"bulk_row": number, "team": team.name},
-                ),
+                )
             )
-            materials = await materials_state(session, project)
-            await start_project_workflow(client, settings, entry, project, team, materials, body.team.lead_unit.is_sme)
-            started.append(project.id)
-            next(r for r in report.results if r.row == number).project_id = project.id
+        # The audit chain's head (one row every recorded act takes) only now, not across every row's workflow start.
+        for record in records:
+            await append_audit(session, record)
         await session.commit()
     except BaseException:
         await session.rollback()

@@ -75,15 +75,18 @@ def cpu_per_operation(phase: dict[str, Any]) -> str:
 
 
 def label(figures: dict[str, Any]) -> str:
-    """`national-1000` on the embedded SQLite, `national-1000-postgres` on PostgreSQL."""
+    """`national-1000` on the embedded SQLite with one worker, `national-1000-postgres` on PostgreSQL,
+    `national-1000-workers2` with two worker processes."""
     suffix = "" if figures["database"] == "sqlite" else f"-{figures['database']}"
-    return f"national-{figures['projects']}{suffix}"
+    workers = figures.get("workers", 1)
+    return f"national-{figures['projects']}{suffix}" + (f"-workers{workers}" if workers != 1 else "")
 
 
-def growth(database: str) -> list[dict[str, Any]]:
-    """Every kept national run on that database, smallest first."""
+def growth(database: str, workers: int = 1) -> list[dict[str, Any]]:
+    """Every kept national run on that database with that many workers, smallest first."""
     runs = [json.loads(p.read_text()) for p in RESULTS.glob("national-*.json")]
-    return sorted((r for r in runs if r["database"] == database), key=lambda r: r["projects"])
+    kept = (r for r in runs if r["database"] == database and r.get("workers", 1) == workers)
+    return sorted(kept, key=lambda r: r["projects"])
 
 
 def markdown(figures: dict[str, Any]) -> str:
@@ -132,7 +135,7 @@ def markdown(figures: dict[str, Any]) -> str:
         "| projects | season s | register/s | scores/s | objections/s | close registration s | announce s |",
         "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for run in growth(figures["database"]):
+    for run in growth(figures["database"], figures.get("workers", 1)):
         phases = {p["name"].split(" (")[0]: p for p in run["phases"]}
         lines.append(
             f"| {run['projects']:,} | {run['season_seconds']} | {phases['register']['rate']} | "

@@ -45,7 +45,7 @@ def fuzz(base_url: str, headers: dict[str, str]) -> tuple[int, list[str]]:
             nonlocal sent
             response = case.call(base_url=base_url, headers=headers, timeout=60)
             sent += 1
-            if response.status_code == 503:  # "try again later" (a health probe slow under load): so it must pass
+            if response.status_code == 503:  # "try again later" (a health probe slow under load): so, once more
                 time.sleep(1.0)
                 response = case.call(base_url=base_url, headers=headers, timeout=60)
             if response.status_code >= 500:

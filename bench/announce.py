@@ -22,7 +22,7 @@ from bench.report import publish
 from db.migrate import upgrade_to_head
 from db.models import Competition, RankingRun
 from db.session import make_engine, make_sessionmaker
-from devtools.binaries import temporal_cli
+from devtools.binaries import dev_server_sqlite_flags, temporal_cli
 
 QUEUE = "bench-announce"
 CODE = "bench-announce"
@@ -78,6 +78,7 @@ async def run(projects: int, finalists: int) -> dict[str, object]:
         dev_server_existing_path=str(temporal_cli()),
         ui=False,
         dev_server_database_filename=str(workdir / "temporal.db"),
+        dev_server_extra_args=dev_server_sqlite_flags(),
     )
     try:
         client = env.client

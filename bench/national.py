@@ -95,7 +95,8 @@ def pure_core(projects: int, judges: int) -> dict[str, float]:
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     """The whole season on a fresh stack, and the figures."""
-    stack = SimStack(args.database, args.workers)
+    cache = {"worker_cached_workflows": args.cached_workflows} if args.cached_workflows else {}
+    stack = SimStack(args.database, args.workers, cache)
     timeline = Timeline(cpu=lambda: stack.cpu_seconds() | {"simulator": time.process_time()})
     wall = time.perf_counter()
     settings = await stack.start()
@@ -164,6 +165,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "database": args.database,
         "workers": args.workers,
         "concurrency": args.concurrency,
+        "cached_workflows": args.cached_workflows,
         "season_seconds": round(season_seconds, 1),
         "phases": timeline.as_json(),
         "assignment_report": {k: plan[k] for k in ("coverage", "assigned", "max_load") if k in plan},
@@ -190,6 +192,12 @@ def main() -> None:
     parser.add_argument("--judges", type=int, default=1_000)
     parser.add_argument("--concurrency", type=int, default=32, help="requests in flight, as many users at once")
     parser.add_argument("--workers", type=int, default=1, help="worker processes")
+    parser.add_argument(
+        "--cached-workflows",
+        type=int,
+        default=None,
+        help="workflows each worker keeps in memory (default: the setting's 2,000; size it to the projects)",
+    )
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--profile", action="store_true", help="py-spy the API and the worker during the season")
     args = parser.parse_args()

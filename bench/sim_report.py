@@ -12,6 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from config import Settings
 from devtools.binaries import temporal_cli
 
 RESULTS = Path(__file__).parent / "results"
@@ -89,14 +90,23 @@ def growth(database: str, workers: int = 1) -> list[dict[str, Any]]:
     return sorted(kept, key=lambda r: r["projects"])
 
 
+DEFAULT_CACHE = Settings.model_fields["worker_cached_workflows"].default
+
+
+def cache_flag(figures: dict[str, Any]) -> str:
+    """The command line's `--cached-workflows N`, when the run set the worker's cache."""
+    return f" --cached-workflows {figures['cached_workflows']}" if figures.get("cached_workflows") else ""
+
+
 def markdown(figures: dict[str, Any]) -> str:
     """The summary a README can quote."""
     lines = [
         f"# National simulator: {figures['projects']:,} projects, {figures['judges']:,} judges, {figures['database']}",
         "",
         f"`python -m bench.national --projects {figures['projects']} --database {figures['database']} "
-        f"--workers {figures['workers']}` on {figures['machine']['platform']}, "
-        f"{figures['machine']['cpus']} cores, {figures['database']} app database, {figures['workers']} worker(s), "
+        f"--workers {figures['workers']}{cache_flag(figures)}` on {figures['machine']['platform']}, "
+        f"{figures['machine']['cpus']} cores, {figures['database']} app database, {figures['workers']} worker(s) "
+        f"caching {figures.get('cached_workflows') or DEFAULT_CACHE:,} workflows each, "
         f"{figures['concurrency']} requests in flight; {figures['at']}.",
         "",
         "| phase | seconds | operations | per second | cores busy: Temporal / worker / API | CPU ms per operation |",

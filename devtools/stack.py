@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from config import Settings, get_settings
 from db.migrate import upgrade_to_head
-from devtools.binaries import temporal_cli
+from devtools.binaries import dev_server_sqlite_flags, temporal_cli
 from workflows.search_attributes import cli_flags
 
 
@@ -78,6 +78,7 @@ def temporal_command(settings: Settings) -> list[str]:
         str((settings.data_dir / "temporal.db").resolve()),
         "--log-level",
         "error",
+        *dev_server_sqlite_flags(),
         *cli_flags(),
     ]
 

@@ -26,7 +26,7 @@ from api.app import create_app
 from config import Settings
 from db.migrate import upgrade_to_head_async
 from db.session import make_engine, make_sessionmaker
-from devtools.binaries import temporal_cli, temporal_test_server
+from devtools.binaries import dev_server_sqlite_flags, temporal_cli, temporal_test_server
 from devtools.mail_sink import MailSink
 from domain.roles import Role
 from tests.helpers import signed_in
@@ -142,6 +142,7 @@ async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wor
         search_attributes=ALL_KEYS,
         ui=False,
         dev_server_database_filename=str(db_file),
+        dev_server_extra_args=dev_server_sqlite_flags(),
     )
     yield env
     await env.shutdown()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -140,6 +142,8 @@ def test_the_stack_runs_stops_and_resumes(tmp_path: Path, settings_factory: Call
         assert stop(stack) == 0
     assert not any(port_in_use(p) for p in ports.values())
     assert (tmp_path / "data" / "temporal.db").exists()
+    with closing(sqlite3.connect(tmp_path / "data" / "temporal.db")) as temporal_db:  # the dev server's pragmas held
+        assert temporal_db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
     stack = launch(env)
     try:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from temporalio.client import WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from api.audit_trail import audit
@@ -108,7 +109,7 @@ async def resend(
             "该邮件早于重发功能，无法重发",
             f"mail {mail_id} predates resending (no template)",
         )
-    workflow_id = resend_workflow_id(mail_id, row.resent)
+    workflow_id = resend_workflow_id(mail_id)
     handle: WorkflowHandle[MailResendWorkflow, str] | None = None
     async with temporal_call(_not_found(mail_id)):
         with suppress(WorkflowAlreadyStartedError):  # the same resend is running already: this click changes nothing
@@ -117,6 +118,8 @@ async def resend(
                 mail_id,
                 id=workflow_id,
                 task_queue=settings.temporal_task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,  # a closed resend leaves room for the next
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,  # a running one is not started twice
                 static_summary=f"resend mail {mail_id}: {row.milestone}",
             )
     if handle is not None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
-from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import format_datetime, formataddr, parseaddr
 from typing import Protocol
 
 from sqlalchemy import select, update
@@ -21,6 +23,14 @@ from activities.smtp import DeliveryInDoubt, HandOver, PermanentMailError, SmtpS
 from db.audit import AuditEntry, append_audit
 from db.outbox import Mail
 from db.upsert import insert_if_absent
+
+UTF8 = "utf-8"
+
+
+def encoded(name: str, value: str) -> str:
+    """A header's value as it goes on the wire: ASCII as it is, anything else as RFC 2047 encoded words (folded
+    after the header's name)."""
+    return value if value.isascii() else Header(value, UTF8, header_name=name).encode()
 
 
 def message_id_for(idempotency_key: str, sender: str) -> str:
@@ -233,16 +243,17 @@ class MailActivities:
             if audit is not None:
                 await append_audit(session, audit)
 
-    def _message(self, request: MailRequest, subject: str, text: str, html: str, message_id: str) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = self._from
-        name = request.context.get("contact_name", "")
-        local, _, domain = request.recipient.partition("@")
-        message["To"] = Address(display_name=name, username=local, domain=domain)
-        message["Subject"] = subject
+    def _message(self, request: MailRequest, subject: str, text: str, html: str, message_id: str) -> Message:
+        """The MIME message: plain text and HTML alternatives in UTF-8, non-ASCII headers as RFC 2047 encoded words.
+        Built with the stdlib's compat32 classes, not `EmailMessage`: its header folding took 13 % of the worker's
+        CPU in a calendar broadcast (about 4.6 ms a mail against 0.7 ms), and ASCII-only headers need no SMTPUTF8."""
+        message = MIMEMultipart("alternative")
+        message["From"] = formataddr(parseaddr(self._from), UTF8)
+        message["To"] = formataddr((request.context.get("contact_name", ""), request.recipient), UTF8)
+        message["Subject"] = encoded("Subject", subject)
         message["Message-ID"] = message_id
         message["Date"] = format_datetime(datetime.now(UTC))
-        message["X-ContestFlow-Key"] = request.idempotency_key
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
+        message["X-ContestFlow-Key"] = encoded("X-ContestFlow-Key", request.idempotency_key)
+        message.attach(MIMEText(text, "plain", UTF8))
+        message.attach(MIMEText(html, "html", UTF8))
         return message

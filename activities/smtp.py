@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.message import Message
 from typing import Any
 
 import aiosmtplib
@@ -64,7 +64,7 @@ class SmtpSender:
         self._config = config
         self.deadline = 2.5 * config.timeout  # a whole send (connect, envelope, data, quit) ends within this
 
-    async def send(self, message: EmailMessage, progress: HandOver | None = None) -> None:
+    async def send(self, message: Message, progress: HandOver | None = None) -> None:
         """Deliver one message. PermanentMailError on 5xx; DeliveryInDoubt when the connection failed while the
         server held the message; any other exception means it was not delivered and is worth a retry. `progress`
         tells a caller whose send was cancelled how far it got."""

@@ -89,6 +89,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "projects": args.projects,
         "judges": args.judges,
         "database": args.database,
+        "folder": str(stack.folder),  # the stack's logs and databases, kept for a look after the run
         "phases": timeline.as_json(),
         "faults": {
             kind: log.count(kind)

@@ -6,6 +6,7 @@ delivered once, the audit chain intact."""
 from __future__ import annotations
 
 import argparse
+import shutil
 from datetime import UTC, datetime
 
 from bench.chaos import markdown, run
@@ -33,6 +34,7 @@ async def test_a_small_season_under_kills_and_restarts_loses_nothing_and_does_no
     failed = [i for i in report["invariants"] if not i["holds"]]
     assert not failed, failed
     assert {i["checked"] > 0 for i in report["invariants"]} == {True}
+    shutil.rmtree(report["folder"])  # passed: its logs and databases are not needed (a failure leaves them)
 
 
 def test_the_outcome_the_rules_give_follows_the_first_negative_decision_else_the_final() -> None:

@@ -64,6 +64,27 @@ async def test_a_retried_activity_sends_once(sessions: async_sessionmaker[AsyncS
     assert (row.status, row.attempts, row.subject) == ("sent", 1, str(delivered[0]["Subject"]))
 
 
+async def test_a_mail_goes_on_the_wire_in_ascii_headers_and_reads_back_in_chinese(
+    sessions: async_sessionmaker[AsyncSession], mail_sink: MailSink
+) -> None:
+    mail = MailActivities(
+        sessions, SmtpSender(SmtpConfig("127.0.0.1", mail_sink.port, timeout=3)), MailRenderer(), "大赛组委会 <c@x.cn>"
+    )
+    req = request(f"{uuid.uuid4().hex[:8]}@example.com")
+    await ActivityEnvironment().run(mail.send_mail, req)
+    raw = next(p.read_bytes() for p in mail_sink.store.glob("*.eml") if req.recipient.encode() in p.read_bytes())
+    headers = raw.split(b"\r\n\r\n" if b"\r\n\r\n" in raw else b"\n\n", 1)[0]
+    assert headers.isascii() and b"=?utf-8?" in headers  # RFC 2047 words: any relay takes it, no SMTPUTF8 needed
+    message = next(m for m in read_store(mail_sink.store) if m["X-Envelope-To"] == req.recipient)
+    rendered = MailRenderer().render(req.template, req.context)
+    assert str(message["Subject"]) == rendered.subject and "数据要素项目" in rendered.subject
+    assert (message["To"].addresses[0].display_name, message["To"].addresses[0].addr_spec) == ("李娜", req.recipient)
+    assert message["From"].addresses[0].display_name == "大赛组委会"
+    plain, html = (message.get_body(preferencelist=(kind,)) for kind in ("plain", "html"))
+    assert plain is not None and plain.get_content() == rendered.text
+    assert html is not None and html.get_content() == rendered.html
+
+
 async def test_smtp_down_keeps_the_mail_queued_until_it_returns(
     sessions: async_sessionmaker[AsyncSession], tmp_path: Path
 ) -> None:

@@ -8,7 +8,6 @@ from contextlib import suppress
 
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 from activities.calendar import CalendarActivities
 from activities.eligibility import EligibilityActivities
@@ -26,6 +25,7 @@ from devtools.mail_sink import SinkStoreLookup
 from telemetry.logs import configure_logging
 from telemetry.metrics import worker_runtime
 from telemetry.tracing import tracing_interceptors
+from workers.sandbox import LeanSandboxedWorkflowRunner
 from workflows.competition import CompetitionWorkflow
 from workflows.mail_resend import MailResendWorkflow
 from workflows.project import ProjectWorkflow
@@ -47,10 +47,10 @@ def smtp_config(settings: Settings) -> SmtpConfig:
 
 
 def workflow_runner(settings: Settings) -> WorkflowRunner:
-    """The SDK's sandbox with its default restrictions, or none. (Passing every module through, which the SDK
-    offers, saved about a quarter of the time per update here but let a module-level `datetime` import reach the
-    real clock: tests/test_worker_sandbox.py keeps the default honest.)"""
-    return SandboxedWorkflowRunner() if settings.worker_sandbox else UnsandboxedWorkflowRunner()
+    """The SDK's sandbox with its default restrictions (lean context lookups, workers/sandbox.py), or none. (Passing
+    every module through, which the SDK offers, saved about a quarter of the time per update here but let a
+    module-level `datetime` import reach the real clock: tests/test_worker_sandbox.py keeps the default honest.)"""
+    return LeanSandboxedWorkflowRunner() if settings.worker_sandbox else UnsandboxedWorkflowRunner()
 
 
 def build_worker(client: Client, settings: Settings) -> Worker:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_principal
@@ -32,6 +32,11 @@ async def audit(
     )
 
 
+def earlier_acts(action: str, object_id: str) -> Select[tuple[dict[str, Any]]]:
+    """The details of an object's earlier acts of one kind (searched by the (object, action) index)."""
+    return select(AuditRecord.details).where(AuditRecord.object_id == object_id, AuditRecord.action == action)
+
+
 async def audit_once(
     session: AsyncSession,
     request: Request,
@@ -44,9 +49,7 @@ async def audit_once(
     """Record the act, unless it is a repeat (same `Idempotency-Key`) of one already recorded: a repeated request is
     one act, in the trail as in the workflow."""
     if idempotency_key is not None:
-        earlier = await session.scalars(
-            select(AuditRecord.details).where(AuditRecord.action == action, AuditRecord.object_id == object_id)
-        )
+        earlier = await session.scalars(earlier_acts(action, object_id))
         if any(d.get("idempotency_key") == idempotency_key for d in earlier):
             return
     await audit(session, request, action, object_type, object_id, idempotency_key=idempotency_key, **details)

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from api.audit_trail import earlier_acts
 from db.audit import AuditEntry, append_audit, verify_chain
 from db.models import AuditRecord
 from tests.helpers import registration_body, rehearsal
@@ -152,3 +153,18 @@ def _cli_verify(settings_factory: object) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=120,
     )
+
+
+async def test_the_idempotency_check_searches_by_object_and_action(engine: AsyncEngine) -> None:
+    """Each repeatable request (a score sheet, say) looks up its object's earlier acts: by the (object, action) index,
+    not by the action alone, which on SQLite read every sheet of the season for each new one."""
+    statement = earlier_acts("score.submitted", "P-1").compile(
+        engine.sync_engine, compile_kwargs={"literal_binds": True}
+    )
+    async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            await conn.execute(text("SET LOCAL enable_seqscan = off"))  # a small test table is otherwise scanned
+            plan = " ".join(r[0] for r in await conn.execute(text(f"EXPLAIN {statement}")))
+        else:
+            plan = " ".join(r[-1] for r in await conn.execute(text(f"EXPLAIN QUERY PLAN {statement}")))
+    assert "ix_audit_log_object_action" in plan, plan

@@ -102,7 +102,8 @@ async def contexts_seen(env: WorkflowEnvironment, runner: WorkflowRunner) -> tup
 async def test_the_lean_sandbox_gives_every_payload_the_sdks_own_context(dev_env: WorkflowEnvironment) -> None:
     lean_result, lean = await contexts_seen(dev_env, LeanSandboxedWorkflowRunner())
     sdk_result, sdk = await contexts_seen(dev_env, SandboxedWorkflowRunner())
-    assert lean_result == sdk_result and sorted(lean_result) == ["act", "act-local", "child:sig", "upd"]
+    # the update lands wherever it meets the run, so the order may differ between runs; the contents may not
+    assert sorted(lean_result) == sorted(sdk_result) == ["act", "act-local", "child:sig", "upd"]
     assert lean == sdk
     assert any(
         "ActivitySerializationContext" in c and "activity_type='echo'" in c and "is_local=True" in c for c in lean
